@@ -1,0 +1,117 @@
+"""The one settings object, read from ``MEMCACHE_*`` environment variables.
+
+Precedence (highest first): environment variables, ``.env`` in the working
+directory, ``var/embedded.env`` (written by ``make run`` with the addresses of
+the embedded Redis and PostgreSQL it started), then the defaults below.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+EMBEDDED_ENV_FILE = VAR_DIR / "embedded.env"
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _redis_db_url(url: str, db: int) -> str:
+    """The same Redis server as ``url`` but logical database ``db``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform; each has a working local default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MEMCACHE_",
+        env_file=(EMBEDDED_ENV_FILE, ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # --- servers -----------------------------------------------------------
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for L1/L2 and watermarks.")
+    broker_url: str | None = Field(None, description="Celery broker; default: redis_url, database 1.")
+    result_backend: str | None = Field(None, description="Celery results; default: redis_url, database 2.")
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/memcache", description="PostgreSQL for L3 (libpq URL)."
+    )
+    mem0_database_url: str | None = Field(
+        None, description="PostgreSQL with pgvector for Mem0 (L4); default: database_url."
+    )
+
+    # --- Mem0 (L4) ------------------------------------------------------------
+    mem0_backend: Literal["local", "hosted"] = "local"
+    mem0_collection: str = "memcache_memories"
+    mem0_dir: Path = VAR_DIR / "mem0"
+    mem0_api_key: str | None = Field(None, description="Hosted backend only.")
+    mem0_host: str | None = Field(None, description="Hosted backend only (default: Mem0's own).")
+    mem0_timeout_s: float = Field(10.0, gt=0, description="Upper bound of any single Mem0 call.")
+    mem0_get_all_limit: int = Field(10_000, gt=0, description="Most memories read per user in a rebuild.")
+    extractor: Literal["rules", "llm"] = "rules"
+    llm_provider: str = "openai"
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str | None = None
+
+    # --- write path ------------------------------------------------------------
+    write_mode: Literal["async", "strict"] = "async"
+    handoff_timeout_s: float = Field(0.5, gt=0, description="Upper bound of the hand-off after a write.")
+    cache_timeout_s: float = Field(0.25, gt=0, description="Socket timeout of best-effort Redis calls.")
+
+    # --- HTTP API ------------------------------------------------------------
+    api_keys: CommaList = Field(default_factory=list, description="Bearer keys for data routes.")
+    admin_api_keys: CommaList = Field(default_factory=list, description="Keys that may call admin routes.")
+    max_body_bytes: int = Field(64 * 1024, gt=0)
+    max_messages: int = Field(50, gt=0)
+    max_message_chars: int = Field(4000, gt=0)
+
+    # --- Celery ------------------------------------------------------------
+    task_max_retries: int = 5
+    flower_basic_auth: str | None = Field(None, description="user:password for Flower.")
+
+    log_level: str = "INFO"
+
+    @field_validator("api_keys", "admin_api_keys", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or _redis_db_url(self.redis_url, 1)
+
+    @property
+    def effective_result_backend(self) -> str:
+        return self.result_backend or _redis_db_url(self.redis_url, 2)
+
+    @property
+    def effective_mem0_database_url(self) -> str:
+        return self.mem0_database_url or self.database_url
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """``database_url`` with the psycopg 3 driver named, as SQLAlchemy wants it."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cleared by tests with ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,29 @@
+"""The HTTP API: ``create_app`` builds the Flask app, one blueprint per resource."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config.settings import Settings, get_settings
+from memcache_platform.wiring import Platform, get_platform
+
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Flask:
+    """Create the Flask app for ``settings`` (default: the environment's)."""
+    from memcache_platform.api import errors, favorites, health, memories, openapi
+
+    settings = settings or get_settings()
+    if platform is None:
+        platform = get_platform() if settings is get_settings() else Platform(settings)
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    app.json.sort_keys = False
+    app.extensions["memcache"] = platform
+    if not (settings.api_keys or settings.admin_api_keys):
+        logging.getLogger(__name__).warning("no API keys configured: every data route answers 401")
+    errors.register(app)
+    for module in (health, memories, favorites, openapi):
+        app.register_blueprint(module.bp)
+    return app

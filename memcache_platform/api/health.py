@@ -1,0 +1,28 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (each dependency, without secrets)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from memcache_platform.api.context import platform
+from memcache_platform.services.readiness import check_dependencies
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness: the process serves requests."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Readiness: 200 while Mem0 (L4, the only hard dependency) works; caches may be degraded."""
+    checks: dict[str, Any] = check_dependencies(platform())
+    ready = checks["mem0"]["ok"]
+    degraded = not all(c["ok"] for c in checks.values())
+    status = "ok" if not degraded else ("degraded" if ready else "unavailable")
+    return jsonify({"status": status, "checks": checks}), 200 if ready else 503

@@ -1,0 +1,66 @@
+"""``/v1/users/{user_id}/memories``: write (extract + L4 + hand-off), list, delete."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from memcache_platform.api.auth import authenticate
+from memcache_platform.api.context import platform, settings
+from memcache_platform.api.validation import MemoryCreate, json_body
+from memcache_platform.errors import InvalidInput
+from memcache_platform.ids import validate_memory_id, validate_user_id
+from memcache_platform.services.extraction import StoredMemory
+
+bp = Blueprint("memories", __name__, url_prefix="/v1/users/<user_id>/memories")
+bp.before_request(authenticate)
+
+
+def _memory(memory: StoredMemory) -> dict[str, Any]:
+    return {k: v for k, v in asdict(memory).items() if v is not None}
+
+
+@bp.post("")
+def create(user_id: str) -> tuple[Response, int]:
+    """Extract facts from chat messages, write them to Mem0, hand off the rebuild."""
+    user_id = validate_user_id(user_id)
+    body = json_body(MemoryCreate)
+    conf = settings()
+    if len(body.messages) > conf.max_messages:
+        raise InvalidInput(f"at most {conf.max_messages} messages per request", code="invalid_body")
+    for index, message in enumerate(body.messages):
+        if len(message.content) > conf.max_message_chars:
+            raise InvalidInput(
+                f"messages.{index}.content is longer than {conf.max_message_chars} characters",
+                code="invalid_body",
+            )
+    result = platform().extraction.extract_facts(
+        user_id, [m.model_dump() for m in body.messages], metadata=body.metadata, session_id=body.session_id
+    )
+    handoff = result.handoff
+    cache = {
+        "mode": conf.write_mode,
+        "handoff": handoff.handoff if handoff else "skipped",
+        "watermark": handoff.watermark if handoff else None,
+    }
+    return jsonify({"memories": [_memory(m) for m in result.memories], "cache": cache}), 201
+
+
+@bp.get("")
+def list_memories(user_id: str) -> Response:
+    """Every memory of the user, from L4."""
+    user_id = validate_user_id(user_id)
+    items = [
+        _memory(m) | {k: v for k, v in extra.items() if v is not None}
+        for m, extra in platform().memories.list(user_id)
+    ]
+    return jsonify({"user_id": user_id, "memories": items, "count": len(items)})
+
+
+@bp.delete("/<memory_id>")
+def delete(user_id: str, memory_id: str) -> tuple[str, int]:
+    """Delete one memory of the user in L4 and hand off the rebuild."""
+    platform().memories.delete(validate_user_id(user_id), validate_memory_id(memory_id))
+    return "", 204

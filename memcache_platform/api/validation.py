@@ -1,0 +1,103 @@
+"""Request bodies: JSON parsing and pydantic models, with clear 4xx errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from memcache_platform.errors import InvalidInput, PlatformError
+from memcache_platform.ids import SESSION_ID_PATTERN
+
+M = TypeVar("M", bound=BaseModel)
+
+# Keys Mem0 keeps for itself or the platform sets on each fact.
+RESERVED_METADATA_KEYS = frozenset(
+    {
+        "user_id",
+        "agent_id",
+        "run_id",
+        "actor_id",
+        "role",
+        "data",
+        "hash",
+        "id",
+        "created_at",
+        "updated_at",
+        "category",
+        "topic",
+        "value",
+        "extractor",
+        "attributed_to",
+        "expiration_date",
+        "text_lemmatized",
+    }
+)
+_METADATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+MAX_METADATA_KEYS = 20
+
+
+class UnsupportedMediaType(PlatformError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class Message(BaseModel):
+    """One chat message."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant", "system"]
+    content: str = Field(min_length=1)
+
+
+class MemoryCreate(BaseModel):
+    """Body of ``POST /v1/users/{user_id}/memories``."""
+
+    model_config = ConfigDict(extra="forbid")
+    messages: list[Message] = Field(min_length=1)
+    metadata: dict[str, str | bool | int | float] | None = None
+    session_id: str | None = Field(None, pattern=SESSION_ID_PATTERN)
+
+    @field_validator("metadata")
+    @classmethod
+    def _check_metadata(cls, value: dict[str, object] | None) -> dict[str, object] | None:
+        if value is None:
+            return value
+        if len(value) > MAX_METADATA_KEYS:
+            raise ValueError(f"at most {MAX_METADATA_KEYS} metadata keys")
+        for key, item in value.items():
+            if key in RESERVED_METADATA_KEYS:
+                raise ValueError(f"metadata key {key!r} is reserved")
+            if not _METADATA_KEY.fullmatch(key):
+                raise ValueError(f"metadata key {key!r} must match {_METADATA_KEY.pattern}")
+            if isinstance(item, str) and len(item) > 512:
+                raise ValueError(f"metadata value of {key!r} is longer than 512 characters")
+        return value
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def json_body(model: type[M]) -> M:
+    """The request's JSON body validated as ``model``; 415, 400 or 413 otherwise."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'")
+    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("the body is not valid JSON", code="malformed_json") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object", code="invalid_body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(_describe(exc), code="invalid_body") from None

@@ -1,0 +1,1 @@
+"""L3's PostgreSQL schema (SQLAlchemy models) and its Alembic migrations."""

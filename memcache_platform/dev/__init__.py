@@ -1,0 +1,1 @@
+"""Development helpers: the embedded servers and the ``make run`` launcher."""

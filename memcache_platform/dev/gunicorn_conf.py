@@ -1,0 +1,20 @@
+"""gunicorn settings for the ``web`` process (``gunicorn -c python:memcache_platform.dev.gunicorn_conf``).
+
+Override with ``GUNICORN_CMD_ARGS`` (for example ``--bind 0.0.0.0:8000 --workers 4``).
+"""
+
+import os
+
+bind = os.environ.get("MEMCACHE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("MEMCACHE_WEB_WORKERS", "2"))
+threads = 4
+timeout = 60  # first request of a worker waits for Mem0 (≈10 s) only if it was not warmed yet
+accesslog = "-"
+no_control_socket = True  # gunicorn 27 would create ~/.gunicorn/gunicorn.ctl otherwise
+
+
+def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
+    """Build Mem0 in each worker after the fork (never in the master: see shared/MEM0-NOTES.md)."""
+    from memcache_platform.wiring import get_platform
+
+    get_platform().mem0  # noqa: B018 - builds it

@@ -1,0 +1,1 @@
+"""Services: the platform's use cases, between the API/tasks and the clients/tiers."""

@@ -1,0 +1,66 @@
+"""The hand-off after a write: bump the watermark, enqueue the rebuild. Best effort, bounded in time."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from memcache_platform import metrics
+from memcache_platform.errors import CacheUnavailable
+from memcache_platform.tiers.watermark import Watermarks
+
+log = logging.getLogger(__name__)
+
+# Shared by all requests of the process; the caller waits for its hand-off no longer than the timeout.
+_executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="handoff")
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    """What happened after a write: the new watermark (None if not bumped) and the enqueue outcome."""
+
+    watermark: int | None
+    handoff: str  # "queued" | "failed" | "timeout"
+
+
+class Handoff:
+    """Runs after a successful L4 write; never raises to the caller."""
+
+    def __init__(self, watermarks: Watermarks, enqueue: Callable[[str], object], timeout_s: float) -> None:
+        self.watermarks = watermarks
+        self.enqueue = enqueue
+        self.timeout_s = timeout_s
+
+    def __call__(self, user_id: str) -> HandoffResult:
+        watermark: int | None
+        try:
+            watermark = self.watermarks.bump(user_id)
+        except CacheUnavailable as exc:
+            watermark = None
+            metrics.WATERMARK_BUMP_FAILURES.inc()
+            log.warning("watermark of %s not bumped: %s", user_id, exc)
+        outcome = self._enqueue(user_id)
+        metrics.HANDOFFS.labels(outcome).inc()
+        return HandoffResult(watermark, outcome)
+
+    def _enqueue(self, user_id: str) -> str:
+        future = _executor.submit(self.enqueue, user_id)
+        try:
+            future.result(timeout=self.timeout_s)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            log.warning(
+                "hand-off of %s timed out after %.2f s; the beat sweep will heal it", user_id, self.timeout_s
+            )
+            return "timeout"
+        except Exception as exc:  # noqa: BLE001 - a failed hand-off must never fail the write
+            log.warning(
+                "hand-off of %s failed (%s: %s); the beat sweep will heal it",
+                user_id,
+                type(exc).__name__,
+                exc,
+            )
+            return "failed"
+        return "queued"

@@ -1,0 +1,153 @@
+"""L3: per-user aggregates in PostgreSQL, replaced per user in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, create_engine, delete, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from memcache_platform.db.models import UserCacheState, UserFavoriteSummary, UserMemoryFact
+from memcache_platform.errors import CacheUnavailable
+from memcache_platform.services.summary import FavoriteSummary
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One row of ``user_memory_facts``."""
+
+    memory_id: str
+    memory: str
+    category: str
+    topic: str | None
+    value: str | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class L3Build:
+    """Everything one rebuild writes for one user."""
+
+    user_id: str
+    facts: list[FactRow]
+    summary: FavoriteSummary
+    built_at: datetime
+    built_from_watermark: int | None
+    source_fingerprint: str
+    build_ms: float
+
+
+@dataclass(frozen=True)
+class L3Entry:
+    """What L3 holds for one user."""
+
+    summary: FavoriteSummary
+    built_at: datetime
+    built_from_watermark: int | None
+    source_fingerprint: str
+
+
+class L3Store:
+    """Reads and replaces one user's L3 rows."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, sqlalchemy_url: str) -> L3Store:
+        engine = create_engine(
+            sqlalchemy_url,
+            pool_pre_ping=True,  # a PostgreSQL restart costs no failed request
+            pool_timeout=5,
+            connect_args={"connect_timeout": 3},
+        )
+        return cls(engine)
+
+    @contextmanager
+    def _unavailable_as_platform_error(self) -> Iterator[None]:
+        try:
+            yield
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                raise CacheUnavailable(f"L3 database unavailable: {exc.orig or exc}") from exc
+            raise
+
+    def replace_user(self, build: L3Build) -> bool:
+        """Replace the user's rows in one transaction; False when a newer build is already stored."""
+        with self._unavailable_as_platform_error(), self.engine.begin() as conn:
+            # Serialises rebuilds of one user, so two can never interleave their deletes and inserts.
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:u, 0))"), {"u": build.user_id})
+            stored = conn.execute(
+                select(UserCacheState.built_from_watermark).where(UserCacheState.user_id == build.user_id)
+            ).first()
+            newer = build.built_from_watermark
+            if stored and stored[0] is not None and newer is not None and stored[0] > newer:
+                return False  # an older read of L4 must not overwrite a newer build
+            conn.execute(delete(UserMemoryFact).where(UserMemoryFact.user_id == build.user_id))
+            if build.facts:
+                conn.execute(
+                    insert(UserMemoryFact), [{"user_id": build.user_id, **vars(f)} for f in build.facts]
+                )
+            summary = build.summary.to_dict()
+            upsert = pg_insert(UserFavoriteSummary).values(user_id=build.user_id, **summary)
+            conn.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=summary))
+            state = {
+                "built_at": build.built_at,
+                "built_from_watermark": build.built_from_watermark,
+                "source_memory_count": build.summary.memory_count,
+                "source_fingerprint": build.source_fingerprint,
+                "build_ms": build.build_ms,
+            }
+            upsert = pg_insert(UserCacheState).values(user_id=build.user_id, **state)
+            conn.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=state))
+        return True
+
+    def get(self, user_id: str) -> L3Entry | None:
+        """The user's summary and build state, or None when L3 has never built this user."""
+        query = (
+            select(UserFavoriteSummary, UserCacheState)
+            .join(UserCacheState, UserCacheState.user_id == UserFavoriteSummary.user_id)
+            .where(UserFavoriteSummary.user_id == user_id)
+        )
+        with self._unavailable_as_platform_error(), self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        mapping = row._mapping
+        summary = FavoriteSummary(
+            favorites=mapping["favorites"],
+            dislikes=mapping["dislikes"],
+            top_skills=mapping["top_skills"],
+            profile=mapping["profile"],
+            counts=mapping["counts"],
+            memory_count=mapping["memory_count"],
+        )
+        return L3Entry(
+            summary, mapping["built_at"], mapping["built_from_watermark"], mapping["source_fingerprint"]
+        )
+
+    def facts(self, user_id: str) -> list[FactRow]:
+        """The user's fact rows, oldest first."""
+        query = (
+            select(UserMemoryFact)
+            .where(UserMemoryFact.user_id == user_id)
+            .order_by(UserMemoryFact.created_at, UserMemoryFact.memory_id)
+        )
+        with self._unavailable_as_platform_error(), self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [FactRow(r.memory_id, r.memory, r.category, r.topic, r.value, r.created_at) for r in rows]
+
+    def delete_user(self, user_id: str) -> None:
+        """Remove every L3 row of the user."""
+        with self._unavailable_as_platform_error(), self.engine.begin() as conn:
+            for model in (UserMemoryFact, UserFavoriteSummary, UserCacheState):
+                conn.execute(delete(model).where(model.user_id == user_id))
+
+    def ping(self) -> None:
+        """Raise ``CacheUnavailable`` unless L3's database answers."""
+        with self._unavailable_as_platform_error(), self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))

@@ -1,0 +1,49 @@
+"""Per-user write watermarks (``mc:{user}:wm``): what L2 entries and L3 builds are compared against."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+from memcache_platform.errors import CacheUnavailable
+from memcache_platform.tiers.redis_client import user_key
+
+# INCR, but never below the current time in microseconds: if Redis loses the key (restart without
+# persistence), the next write still lands above every watermark recorded before the loss.
+_BUMP = """
+local v = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[1])
+if v < floor then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return floor
+end
+return v
+"""
+
+
+class Watermarks:
+    """Read and bump user watermarks in Redis."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._bump = client.register_script(_BUMP)
+
+    @staticmethod
+    def key(user_id: str) -> str:
+        return user_key(user_id, "wm")
+
+    def bump(self, user_id: str) -> int:
+        """Mark a new L4 write of the user; returns the new watermark."""
+        try:
+            return int(self._bump(keys=[self.key(user_id)], args=[time.time_ns() // 1000]))
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"watermark not bumped: Redis unavailable ({exc})") from exc
+
+    def current(self, user_id: str) -> int:
+        """The user's watermark; 0 for a user with no recorded write."""
+        try:
+            value = self.client.get(self.key(user_id))
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"watermark unreadable: Redis unavailable ({exc})") from exc
+        return int(value) if value is not None else 0

@@ -1,0 +1,29 @@
+"""The Celery application, configured from ``config.celeryconfig``."""
+
+from celery import Celery
+from celery.signals import worker_init, worker_process_init
+
+app = Celery("memcache_platform")
+app.config_from_object("config.celeryconfig")
+
+
+@worker_init.connect
+def _import_heavy_modules(**_: object) -> None:
+    """Import Mem0 and torch in the parent once, so each child only builds (not imports) them.
+
+    Imports only: an embedding computed before the fork would hang the children (libgomp).
+    """
+    from memcache_platform.clients.mem0_client import configure_offline_environment
+    from memcache_platform.wiring import get_platform
+
+    configure_offline_environment(get_platform().settings.mem0_dir)
+    import mem0  # noqa: F401
+    import sentence_transformers  # noqa: F401
+
+
+@worker_process_init.connect
+def _build_mem0(**_: object) -> None:
+    """Build Mem0 in each child after the fork, before the first task arrives."""
+    from memcache_platform.wiring import get_platform
+
+    get_platform().mem0  # noqa: B018 - builds it

@@ -1,0 +1,121 @@
+"""Shared test set-up: real Redis and PostgreSQL (embedded, under var/test/), real Mem0, one real worker.
+
+The servers start once per pytest process, in ``pytest_configure``, so that every module, even one
+importing ``tasks`` at collection time, sees their URLs in the settings.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from memcache_platform.dev.servers import PostgresServer, RedisServer
+
+TEST_VAR = Path(__file__).resolve().parent.parent / "var" / "test"
+API_KEY = "test-key"
+ADMIN_KEY = "test-admin-key"
+_servers: dict[str, RedisServer | PostgresServer] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    TEST_VAR.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(TEST_VAR / "mem0", ignore_errors=True)
+    redis_server = RedisServer(TEST_VAR / "redis").start()
+    pg = PostgresServer(TEST_VAR / "pg").start()
+    _servers.update(redis=redis_server, pg=pg)
+    os.environ.update(
+        MEMCACHE_REDIS_URL=redis_server.url,
+        MEMCACHE_DATABASE_URL=pg.create_database("memcache_test", drop_first=True),
+        MEMCACHE_MEM0_DIR=str(TEST_VAR / "mem0"),
+        MEMCACHE_API_KEYS=API_KEY,
+        MEMCACHE_ADMIN_API_KEYS=ADMIN_KEY,
+        MEMCACHE_MEM0_TIMEOUT_S="30",
+    )
+    from config.settings import get_settings
+    from memcache_platform.db.migrate import upgrade
+
+    get_settings.cache_clear()
+    upgrade(get_settings().sqlalchemy_url)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for server in _servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> RedisServer:
+    return _servers["redis"]  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> PostgresServer:
+    return _servers["pg"]  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session")
+def platform():  # type: ignore[no-untyped-def]
+    """The process's platform, with Mem0 built once for the whole session."""
+    from memcache_platform.wiring import get_platform
+
+    p = get_platform()
+    p.mem0  # noqa: B018 - build it now, outside any test's timing
+    return p
+
+
+@pytest.fixture(scope="session")
+def celery_worker(platform):  # type: ignore[no-untyped-def]
+    """One real Celery worker for the session, in this process, against the real broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from tasks import app
+
+    with start_worker(
+        app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture(scope="session")
+def app(platform):  # type: ignore[no-untyped-def]
+    from memcache_platform.api import create_app
+
+    flask_app = create_app()
+    flask_app.config.update(TESTING=True)
+    return flask_app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {API_KEY}"}
+
+
+@pytest.fixture
+def user_id() -> str:
+    """A user of this test only, so tests never see each other's memories."""
+    return f"user-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def wait_for():  # type: ignore[no-untyped-def]
+    """Poll ``probe`` until it returns a truthy value or ``timeout`` passes (a wait, not a timing check)."""
+    import time
+
+    def _wait(probe, timeout: float = 15.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + timeout
+        while True:
+            value = probe()
+            if value or time.monotonic() > deadline:
+                return value
+            time.sleep(interval)
+
+    return _wait
