@@ -10,7 +10,7 @@ workers = int(os.environ.get("MEMCACHE_WEB_WORKERS", "2"))
 threads = 4
 timeout = 60  # first request of a worker waits for Mem0 (≈10 s) only if it was not warmed yet
 accesslog = "-"
-no_control_socket = True  # gunicorn 27 would create ~/.gunicorn/gunicorn.ctl otherwise
+control_socket_disable = True  # gunicorn 27 would create ~/.gunicorn/gunicorn.ctl otherwise
 
 
 def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
