@@ -1,0 +1,49 @@
+"""Health, readiness and the OpenAPI document."""
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_healthz_needs_no_key(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_readyz_reports_each_dependency_without_secrets(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"mem0", "redis", "l3_database", "broker"}
+    assert all(check["ok"] for check in body["checks"].values())
+    assert "redis://" not in response.get_data(as_text=True)
+    assert "postgresql://" not in response.get_data(as_text=True)
+
+
+def test_readyz_degraded_when_a_cache_is_down(platform, redis_server, client):
+    redis_server.stop()
+    try:
+        body = client.get("/readyz").json
+    finally:
+        redis_server.start()
+    assert body["status"] == "degraded"
+    assert body["checks"]["redis"]["ok"] is False
+    assert body["checks"]["mem0"]["ok"] is True
+
+
+def test_openapi_lists_every_route(app, client):
+    document = client.get("/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    documented = {
+        (path, method.upper())
+        for path, ops in document["paths"].items()
+        for method in ops
+        if method != "parameters"
+    }
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == documented
