@@ -27,3 +27,28 @@ def test_bad_user_id_fails_clearly(celery_worker):
 
     with pytest.raises(InvalidInput):
         update_user_favorite_cache.delay("not a valid id").get(timeout=30)
+
+
+def test_task_retries_while_l3_is_down_then_succeeds(platform, celery_worker, user_id, monkeypatch):
+    import threading
+
+    from memcache_platform.dev.servers import free_port
+    from memcache_platform.tiers.l3_store import L3Store
+
+    platform.extraction.extract_facts(user_id, [{"role": "user", "content": "I love tea"}])
+    # L3 "down": the rebuild talks to a real PostgreSQL URL where nothing listens, for about 1 s.
+    live = platform.proactive_cache.l3
+    monkeypatch.setattr(
+        platform.proactive_cache,
+        "l3",
+        L3Store.from_url(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x"),
+    )
+    heal = threading.Timer(1.0, lambda: setattr(platform.proactive_cache, "l3", live))
+    heal.start()
+    result = update_user_favorite_cache.delay(user_id)
+    try:
+        assert result.get(timeout=60)["memories"] == 1
+    finally:
+        heal.cancel()
+    assert result.retries >= 1  # it failed at least once, retried with backoff, then succeeded
+    assert platform.l3.get(user_id).summary.favorites == {"general": ["tea"]}
