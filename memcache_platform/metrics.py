@@ -1,4 +1,8 @@
-"""Prometheus metrics of the platform (one registry per process for now)."""
+"""Prometheus metrics of the platform.
+
+Under gunicorn or Celery prefork, set ``PROMETHEUS_MULTIPROC_DIR`` (``make run`` does) so that
+``/metrics`` aggregates every process; see ``memcache_platform.api.metrics``.
+"""
 
 from prometheus_client import Counter, Histogram
 
@@ -6,7 +10,13 @@ HANDOFFS = Counter("memcache_handoffs_total", "Hand-offs of a rebuild after a wr
 WATERMARK_BUMP_FAILURES = Counter(
     "memcache_watermark_bump_failures_total", "Writes whose watermark bump failed (Redis down)"
 )
-TIER_READS = Counter(
-    "memcache_tier_reads_total", "Reads answered, by endpoint and tier", ["endpoint", "tier"]
+TIER_READS = Counter("memcache_tier_reads_total", "Reads answered, by endpoint and tier", ["endpoint", "tier"])
+CACHE_LOOKUPS = Counter("memcache_cache_lookups_total", "Cache lookups by tier and result", ["tier", "result"])
+L4_CALLS = Counter("memcache_l4_calls_total", "Calls to Mem0 (L4), by operation", ["operation"])
+REBUILDS = Counter("memcache_rebuilds_total", "update_user_favorite_cache runs, by outcome", ["outcome"])
+REBUILD_SECONDS = Histogram("memcache_rebuild_seconds", "Duration of one rebuild of a user's tiers")
+REBUILD_LAG_SECONDS = Histogram(
+    "memcache_rebuild_lag_seconds",
+    "Time from a user's latest write to the end of the rebuild that includes it",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
 )
-REBUILD_SECONDS = Histogram("memcache_rebuild_seconds", "Duration of update_user_favorite_cache")

@@ -15,7 +15,8 @@ import pytest
 
 from memcache_platform.dev.servers import PostgresServer, RedisServer
 
-TEST_VAR = Path(__file__).resolve().parent.parent / "var" / "test"
+# One folder per pytest process: concurrent runs (a developer's and CI's) never share servers.
+TEST_VAR = Path(__file__).resolve().parent.parent / "var" / "test" / f"run-{os.getpid()}"
 API_KEY = "test-key"
 ADMIN_KEY = "test-admin-key"
 _servers: dict[str, RedisServer | PostgresServer] = {}
@@ -23,7 +24,6 @@ _servers: dict[str, RedisServer | PostgresServer] = {}
 
 def pytest_configure(config: pytest.Config) -> None:
     TEST_VAR.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(TEST_VAR / "mem0", ignore_errors=True)
     redis_server = RedisServer(TEST_VAR / "redis").start()
     pg = PostgresServer(TEST_VAR / "pg").start()
     _servers.update(redis=redis_server, pg=pg)
@@ -45,6 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     for server in _servers.values():
         server.stop()
+    shutil.rmtree(TEST_VAR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
