@@ -69,6 +69,20 @@ class Settings(BaseSettings):
     handoff_timeout_s: float = Field(0.5, gt=0, description="Upper bound of the hand-off after a write.")
     cache_timeout_s: float = Field(0.25, gt=0, description="Socket timeout of best-effort Redis calls.")
 
+    # --- read path (L1, L2) and rebuilds -----------------------------------------
+    l1_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="L1 embedding TTL; slides on each hit.")
+    l2_ttl_s: int = Field(24 * 3600, gt=0, description="L2 result TTL (old generations expire with it).")
+    search_max_limit: int = Field(50, gt=0)
+    query_max_chars: int = Field(500, gt=0)
+    search_lease_ms: int = Field(3000, gt=0, description="Single flight: how long a miss owns its query.")
+    search_wait_ms: int = Field(1500, ge=0, description="Single flight: how long others wait for it.")
+    hot_queries_top_n: int = Field(10, ge=0, description="Hot queries per user warmed into L2 by a rebuild.")
+    hot_query_half_life_s: float = Field(24 * 3600, gt=0, description="Decay of a query's hotness.")
+    rebuild_lock_ttl_s: int = Field(120, gt=0, description="Coalescing lock; a dead rebuild frees it then.")
+    pending_ttl_s: int = Field(60, gt=0, description="A lost hand-off blocks new ones at most this long.")
+    rebuild_settle_ms: int = Field(100, ge=0, description="Wait for a burst of writes to end ...")
+    rebuild_max_delay_ms: int = Field(1000, ge=0, description="... but never longer than this.")
+
     # --- HTTP API ------------------------------------------------------------
     api_keys: CommaList = Field(default_factory=list, description="Bearer keys for data routes.")
     admin_api_keys: CommaList = Field(default_factory=list, description="Keys that may call admin routes.")

@@ -10,8 +10,12 @@ HANDOFFS = Counter("memcache_handoffs_total", "Hand-offs of a rebuild after a wr
 WATERMARK_BUMP_FAILURES = Counter(
     "memcache_watermark_bump_failures_total", "Writes whose watermark bump failed (Redis down)"
 )
-TIER_READS = Counter("memcache_tier_reads_total", "Reads answered, by endpoint and tier", ["endpoint", "tier"])
-CACHE_LOOKUPS = Counter("memcache_cache_lookups_total", "Cache lookups by tier and result", ["tier", "result"])
+TIER_READS = Counter(
+    "memcache_tier_reads_total", "Reads answered, by endpoint and tier", ["endpoint", "tier"]
+)
+CACHE_LOOKUPS = Counter(
+    "memcache_cache_lookups_total", "Cache lookups by tier and result", ["tier", "result"]
+)
 L4_CALLS = Counter("memcache_l4_calls_total", "Calls to Mem0 (L4), by operation", ["operation"])
 REBUILDS = Counter("memcache_rebuilds_total", "update_user_favorite_cache runs, by outcome", ["outcome"])
 REBUILD_SECONDS = Histogram("memcache_rebuild_seconds", "Duration of one rebuild of a user's tiers")

@@ -10,14 +10,23 @@ import threading
 from collections.abc import Callable
 from functools import cached_property, lru_cache
 
+import redis
+
 from config.settings import Settings, get_settings
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.clients.mem0_client import EMBEDDING_DIMS, EMBEDDING_MODEL, Mem0ClientWrapper
+from memcache_platform.services.cache_status import CacheStatusService
 from memcache_platform.services.extraction import ExtractionService
 from memcache_platform.services.favorites import FavoritesService
 from memcache_platform.services.handoff import Handoff
 from memcache_platform.services.memories import MemoryService
-from memcache_platform.services.proactive_cache import ProactiveCacheService
+from memcache_platform.services.proactive_cache import ProactiveCacheService, RebuildTuning
+from memcache_platform.services.search import SearchService
+from memcache_platform.tiers.coalescing import RebuildCoordinator
+from memcache_platform.tiers.hot_queries import HotQueries
+from memcache_platform.tiers.l1_embeddings import EmbeddingCache
+from memcache_platform.tiers.l2_results import ResultCache
 from memcache_platform.tiers.l3_store import L3Store
+from memcache_platform.tiers.locks import Leases
 from memcache_platform.tiers.redis_client import cache_redis
 from memcache_platform.tiers.watermark import Watermarks
 
@@ -48,7 +57,7 @@ class Platform:
     def mem0(self) -> Mem0ClientWrapper:
         with self._mem0_lock:
             if self._mem0 is None:
-                self._mem0 = Mem0ClientWrapper.from_settings(self.settings)
+                self._mem0 = Mem0ClientWrapper.from_settings(self.settings, embedding_cache=self.l1)
             return self._mem0
 
     @property
@@ -56,7 +65,7 @@ class Platform:
         return self._mem0 is not None
 
     @cached_property
-    def redis(self):  # type: ignore[no-untyped-def]
+    def redis(self) -> redis.Redis:
         return cache_redis(self.settings.redis_url, timeout_s=self.settings.cache_timeout_s)
 
     @cached_property
@@ -64,12 +73,31 @@ class Platform:
         return Watermarks(self.redis)
 
     @cached_property
+    def l1(self) -> EmbeddingCache:
+        return EmbeddingCache(self.redis, EMBEDDING_MODEL, ttl_s=self.settings.l1_ttl_s, dims=EMBEDDING_DIMS)
+
+    @cached_property
+    def l2(self) -> ResultCache:
+        return ResultCache(self.redis, ttl_s=self.settings.l2_ttl_s)
+
+    @cached_property
     def l3(self) -> L3Store:
         return L3Store.from_url(self.settings.sqlalchemy_url)
 
     @cached_property
+    def hot_queries(self) -> HotQueries:
+        return HotQueries(
+            self.redis, half_life_s=self.settings.hot_query_half_life_s, ttl_s=self.settings.l2_ttl_s
+        )
+
+    @cached_property
+    def coordinator(self) -> RebuildCoordinator:
+        s = self.settings
+        return RebuildCoordinator(self.redis, lock_ttl_s=s.rebuild_lock_ttl_s, pending_ttl_s=s.pending_ttl_s)
+
+    @cached_property
     def handoff(self) -> Handoff:
-        return Handoff(self.watermarks, self._enqueue, self.settings.handoff_timeout_s)
+        return Handoff(self.watermarks, self.coordinator, self._enqueue, self.settings.handoff_timeout_s)
 
     @cached_property
     def extraction(self) -> ExtractionService:
@@ -80,8 +108,45 @@ class Platform:
         return MemoryService(self.mem0, self.handoff)
 
     @cached_property
+    def search(self) -> SearchService:
+        s = self.settings
+        return SearchService(
+            self.mem0,
+            self.l2,
+            self.hot_queries,
+            Leases(self.redis),
+            lease_ms=s.search_lease_ms,
+            wait_ms=s.search_wait_ms,
+        )
+
+    @cached_property
     def proactive_cache(self) -> ProactiveCacheService:
-        return ProactiveCacheService(self.mem0, self.l3, self.watermarks)
+        s = self.settings
+        tuning = RebuildTuning(
+            hot_top_n=s.hot_queries_top_n,
+            settle_s=s.rebuild_settle_ms / 1000,
+            max_delay_s=s.rebuild_max_delay_ms / 1000,
+        )
+        return ProactiveCacheService(
+            self.mem0,
+            self.l3,
+            self.watermarks,
+            l2=self.l2,
+            hot=self.hot_queries,
+            coordinator=self.coordinator,
+            tuning=tuning,
+        )
+
+    @cached_property
+    def cache_status(self) -> CacheStatusService:
+        return CacheStatusService(
+            self.l1,
+            self.l2,
+            self.l3,
+            self.hot_queries,
+            self.coordinator,
+            hot_top_n=self.settings.hot_queries_top_n,
+        )
 
     @cached_property
     def favorites(self) -> FavoritesService:
@@ -90,5 +155,5 @@ class Platform:
 
 @lru_cache(maxsize=1)
 def get_platform() -> Platform:
-    """The platform of this process, from the process's settings."""
+    """The process's platform, from the process's settings."""
     return Platform(get_settings())

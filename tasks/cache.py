@@ -19,6 +19,7 @@ TRANSIENT = (MemoryStoreUnavailable, CacheUnavailable)
     retry_jitter=True,
     max_retries=8,
 )
-def update_user_favorite_cache(user_id: str) -> dict[str, object]:
-    """Rebuild L3 for one user from L4; the result says what was rebuilt, from what, in how long."""
-    return get_platform().proactive_cache.update_user_favorite_cache(validate_user_id(user_id)).to_dict()
+def update_user_favorite_cache(user_id: str, force: bool = False) -> dict[str, object]:
+    """Rebuild one user's L3 rows and L2 generation from L4; the result says what, from what, how long."""
+    service = get_platform().proactive_cache
+    return service.update_user_favorite_cache(validate_user_id(user_id), force=bool(force)).to_dict()

@@ -120,3 +120,20 @@ def wait_for():  # type: ignore[no-untyped-def]
             time.sleep(interval)
 
     return _wait
+
+
+@pytest.fixture(scope="session")
+def write(platform):  # type: ignore[no-untyped-def]
+    """Write a user message through the real extraction and watermark, but enqueue no rebuild.
+
+    For tests that drive rebuilds themselves and must not race the session worker.
+    """
+    from memcache_platform.services.extraction import ExtractionService
+    from memcache_platform.services.handoff import Handoff
+
+    service = ExtractionService(platform.mem0, Handoff(platform.watermarks, None, lambda _: None, 1.0))
+
+    def _write(user_id: str, text: str):  # type: ignore[no-untyped-def]
+        return service.extract_facts(user_id, [{"role": "user", "content": text}])
+
+    return _write

@@ -12,7 +12,7 @@ from memcache_platform.wiring import Platform, get_platform
 
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Flask:
     """Create the Flask app for ``settings`` (default: the environment's)."""
-    from memcache_platform.api import errors, favorites, health, memories, openapi
+    from memcache_platform.api import cache, errors, favorites, health, memories, metrics, openapi, search
 
     settings = settings or get_settings()
     if platform is None:
@@ -24,6 +24,6 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     if not (settings.api_keys or settings.admin_api_keys):
         logging.getLogger(__name__).warning("no API keys configured: every data route answers 401")
     errors.register(app)
-    for module in (health, memories, favorites, openapi):
+    for module in (health, memories, search, favorites, cache, openapi, metrics):
         app.register_blueprint(module.bp)
     return app

@@ -70,6 +70,49 @@ _FAVORITES = {
         "tier": {"type": "string", "enum": ["L3", "L4"]},
     },
 }
+_SEARCH = {
+    "type": "object",
+    "required": ["results", "tier"],
+    "properties": {
+        "user_id": {"type": "string"},
+        "query": {"type": "string"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "memory", "category"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "memory": {"type": "string"},
+                    "score": {"type": ["number", "null"]},
+                    "category": {"type": "string"},
+                },
+            },
+        },
+        "tier": {"type": "string", "enum": ["L2", "L4"]},
+        "watermark": {"type": ["integer", "null"]},
+        "generation": {"type": ["integer", "null"]},
+        "degraded": {"type": "boolean"},
+    },
+}
+_CACHE_STATUS = {
+    "type": "object",
+    "required": ["user_id", "stale", "lag_s", "entries", "tiers"],
+    "properties": {
+        "user_id": {"type": "string"},
+        "watermark": {"type": ["integer", "null"]},
+        "built_from": {"type": ["integer", "null"]},
+        "built_at": {"type": ["string", "null"]},
+        "generation": {"type": "integer"},
+        "generation_built_from": {"type": ["integer", "null"]},
+        "pending": {"type": "boolean"},
+        "stale": {"type": "boolean"},
+        "lag_s": {"type": "number"},
+        "hot_queries": {"type": "array", "items": {"type": "object"}},
+        "entries": {"type": "object"},
+        "tiers": {"type": "object"},
+    },
+}
 _CHECKS = {"type": "object", "properties": {"status": {"type": "string"}, "checks": {"type": "object"}}}
 
 
@@ -181,6 +224,54 @@ def document() -> dict[str, Any]:
                     "responses": _ok(200, {"$ref": "#/components/schemas/Favorites"}, "the summary")
                     | _error_responses(400, 401, 502, 503),
                 },
+            },
+            "/v1/users/{user_id}/search": {
+                "parameters": [_USER_ID],
+                "get": {
+                    "summary": "Semantic search: L2 when current, else L1 + L4 (and L2 is filled)",
+                    "security": secured,
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "default": 10},
+                        },
+                        {
+                            "name": "session_id",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": USER_ID_PATTERN},
+                        },
+                    ],
+                    "responses": _ok(200, _SEARCH, "results; header X-Cache-Tier names the tier")
+                    | _error_responses(400, 401, 502, 503),
+                },
+            },
+            "/v1/users/{user_id}/cache": {
+                "parameters": [_USER_ID],
+                "get": {
+                    "summary": "Tier status: watermark, builds, generation, lag, hot queries, entries",
+                    "security": secured,
+                    "responses": _ok(200, _CACHE_STATUS, "status") | _error_responses(400, 401),
+                },
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {
+                        "200": {
+                            "description": "metrics",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
             },
             "/healthz": {"get": {"summary": "Liveness", "responses": _ok(200, _CHECKS, "alive")}},
             "/readyz": {

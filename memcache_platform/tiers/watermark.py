@@ -22,6 +22,13 @@ return v
 """
 
 
+def watermark_time(watermark: int | None) -> float | None:
+    """When the write that set ``watermark`` happened (epoch seconds), if the watermark tells."""
+    if watermark is None or watermark < 10**15:  # below the time floor: a plain counter
+        return None
+    return watermark / 1_000_000
+
+
 class Watermarks:
     """Read and bump user watermarks in Redis."""
 

@@ -10,36 +10,32 @@ from memcache_platform.tiers.l3_store import L3Store
 pytestmark = pytest.mark.integration
 
 
-def _write(platform, user_id: str, text: str) -> None:
-    platform.extraction.extract_facts(user_id, [{"role": "user", "content": text}])
-
-
-def test_current_l3_answers(platform, user_id):
-    _write(platform, user_id, "My favourite drink is tea")
-    platform.proactive_cache.update_user_favorite_cache(user_id)
+def test_current_l3_answers(platform, user_id, write):
+    write(user_id, "My favourite drink is tea")
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     answer = platform.favorites.get(user_id)
     assert (answer.tier, answer.stale) == ("L3", False)
     assert answer.summary.favorites == {"drink": ["tea"]}
 
 
-def test_write_after_build_reads_from_l4(platform, user_id):
-    _write(platform, user_id, "My favourite drink is tea")
-    platform.proactive_cache.update_user_favorite_cache(user_id)
-    _write(platform, user_id, "My favourite drink is coffee")  # no rebuild yet: L3 is behind the watermark
+def test_write_after_build_reads_from_l4(platform, user_id, write):
+    write(user_id, "My favourite drink is tea")
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
+    write(user_id, "My favourite drink is coffee")  # no rebuild yet: L3 is behind the watermark
     answer = platform.favorites.get(user_id)
     assert (answer.tier, answer.stale) == ("L4", False)
     assert answer.summary.favorites == {"drink": ["coffee", "tea"]}
 
 
-def test_user_unknown_to_l3_reads_from_l4(platform, user_id):
-    _write(platform, user_id, "I'm good at Rust")
+def test_user_unknown_to_l3_reads_from_l4(platform, user_id, write):
+    write(user_id, "I'm good at Rust")
     answer = platform.favorites.get(user_id)
     assert answer.tier == "L4"
     assert answer.summary.top_skills == ["Rust"]
 
 
-def test_l3_down_falls_back_to_l4(platform, user_id):
-    _write(platform, user_id, "I'm good at Go")
+def test_l3_down_falls_back_to_l4(platform, user_id, write):
+    write(user_id, "I'm good at Go")
     dead_l3 = L3Store.from_url(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
     answer = FavoritesService(platform.mem0, dead_l3, platform.watermarks).get(user_id)
     assert answer.tier == "L4"
@@ -53,15 +49,15 @@ class DownMem0:
         raise MemoryStoreUnavailable("Mem0 get_all failed: its store is unreachable")
 
 
-def test_stale_l3_served_and_marked_when_l4_is_down(platform, user_id):
-    _write(platform, user_id, "My favourite drink is tea")
-    platform.proactive_cache.update_user_favorite_cache(user_id)
-    _write(platform, user_id, "My favourite drink is coffee")
+def test_stale_l3_served_and_marked_when_l4_is_down(platform, user_id, write):
+    write(user_id, "My favourite drink is tea")
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
+    write(user_id, "My favourite drink is coffee")
     answer = FavoritesService(DownMem0(), platform.l3, platform.watermarks).get(user_id)
     assert (answer.tier, answer.stale) == ("L3", True)
     assert answer.summary.favorites == {"drink": ["tea"]}
 
 
-def test_nothing_cached_and_l4_down_raises(platform, user_id):
+def test_nothing_cached_and_l4_down_raises(platform, user_id, write):
     with pytest.raises(MemoryStoreUnavailable):
         FavoritesService(DownMem0(), platform.l3, platform.watermarks).get(user_id)

@@ -5,15 +5,12 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def _write(platform, user_id: str, text: str) -> None:
-    platform.extraction.extract_facts(user_id, [{"role": "user", "content": text}])
-
-
-def test_rebuild_mirrors_l4(platform, user_id):
-    _write(platform, user_id, "My favourite food is pho. I'm good at Python and SQL. I live in Hanoi")
-    result = platform.proactive_cache.update_user_favorite_cache(user_id)
+def test_rebuild_mirrors_l4(platform, user_id, write):
+    write(user_id, "My favourite food is pho. I'm good at Python and SQL. I live in Hanoi")
+    result = platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     assert result.memories == 4
-    assert result.written is True
+    assert result.l3_written is True
+    assert result.outcome == "rebuilt"
     assert result.built_from_watermark == platform.watermarks.current(user_id)
     entry = platform.l3.get(user_id)
     assert entry.summary.favorites == {"food": ["pho"]}
@@ -23,25 +20,25 @@ def test_rebuild_mirrors_l4(platform, user_id):
     assert sorted(f.memory_id for f in platform.l3.facts(user_id)) == l4_ids
 
 
-def test_rebuild_twice_is_the_same_as_once(platform, user_id):
-    _write(platform, user_id, "I love tea")
-    platform.proactive_cache.update_user_favorite_cache(user_id)
+def test_rebuild_twice_is_the_same_as_once(platform, user_id, write):
+    write(user_id, "I love tea")
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     first = (platform.l3.facts(user_id), platform.l3.get(user_id).summary)
-    platform.proactive_cache.update_user_favorite_cache(user_id)
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     assert (platform.l3.facts(user_id), platform.l3.get(user_id).summary) == first
 
 
-def test_deleted_memory_leaves_l3_on_rebuild(platform, user_id):
-    _write(platform, user_id, "I love tea. I love coffee")
-    platform.proactive_cache.update_user_favorite_cache(user_id)
+def test_deleted_memory_leaves_l3_on_rebuild(platform, user_id, write):
+    write(user_id, "I love tea. I love coffee")
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     tea = next(r for r in platform.mem0.get_all(user_id=user_id) if "tea" in r.memory)
     platform.memories.delete(user_id, tea.id)
-    platform.proactive_cache.update_user_favorite_cache(user_id)
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     assert [f.value for f in platform.l3.facts(user_id)] == ["coffee"]
     assert platform.l3.get(user_id).summary.favorites == {"general": ["coffee"]}
 
 
-def test_user_without_memories_gets_an_empty_build(platform, user_id):
-    result = platform.proactive_cache.update_user_favorite_cache(user_id)
+def test_user_without_memories_gets_an_empty_build(platform, user_id, write):
+    result = platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     assert result.memories == 0
     assert platform.l3.get(user_id).summary.memory_count == 0

@@ -7,13 +7,14 @@ from tasks import update_user_favorite_cache
 pytestmark = pytest.mark.integration
 
 
-def test_task_rebuilds_and_reports(platform, celery_worker, user_id):
-    platform.extraction.extract_facts(user_id, [{"role": "user", "content": "I'm good at Python"}])
-    result = update_user_favorite_cache.delay(user_id).get(timeout=30)
+def test_task_rebuilds_and_reports(platform, celery_worker, user_id, write):
+    write(user_id, "I'm good at Python")
+    result = update_user_favorite_cache.delay(user_id, force=True).get(timeout=30)
     assert result["user_id"] == user_id
     assert result["memories"] == 1
     assert result["categories"] == {"skill": 1}
-    assert result["written"] is True
+    assert result["l3_written"] is True
+    assert result["outcome"] == "rebuilt"
     assert platform.l3.get(user_id).summary.top_skills == ["Python"]
 
 
@@ -29,13 +30,13 @@ def test_bad_user_id_fails_clearly(celery_worker):
         update_user_favorite_cache.delay("not a valid id").get(timeout=30)
 
 
-def test_task_retries_while_l3_is_down_then_succeeds(platform, celery_worker, user_id, monkeypatch):
+def test_task_retries_while_l3_is_down_then_succeeds(platform, celery_worker, user_id, monkeypatch, write):
     import threading
 
     from memcache_platform.dev.servers import free_port
     from memcache_platform.tiers.l3_store import L3Store
 
-    platform.extraction.extract_facts(user_id, [{"role": "user", "content": "I love tea"}])
+    write(user_id, "I love tea")
     # L3 "down": the rebuild talks to a real PostgreSQL URL where nothing listens, for about 1 s.
     live = platform.proactive_cache.l3
     monkeypatch.setattr(
@@ -45,7 +46,7 @@ def test_task_retries_while_l3_is_down_then_succeeds(platform, celery_worker, us
     )
     heal = threading.Timer(1.0, lambda: setattr(platform.proactive_cache, "l3", live))
     heal.start()
-    result = update_user_favorite_cache.delay(user_id)
+    result = update_user_favorite_cache.delay(user_id, force=True)
     try:
         assert result.get(timeout=60)["memories"] == 1
     finally:

@@ -1,0 +1,123 @@
+"""Search: L2 when its entry is as new as the user's watermark, else L4 (through L1), single flight.
+
+A search never fails because Redis is down: it degrades to a plain L4 search and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from memcache_platform import metrics
+from memcache_platform.clients.mem0_client import Mem0ClientWrapper, MemoryRecord
+from memcache_platform.errors import CacheUnavailable
+from memcache_platform.services.summary import fact_of
+from memcache_platform.tiers.hot_queries import HotQueries, QuerySpec
+from memcache_platform.tiers.l2_results import L2Entry, ResultCache, query_hash
+from memcache_platform.tiers.locks import Leases
+from memcache_platform.tiers.redis_client import user_key
+
+log = logging.getLogger(__name__)
+POLL_S = 0.01
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    """Search results and the tier that produced them."""
+
+    results: list[dict[str, Any]]
+    tier: str  # "L2" | "L4"
+    watermark: int | None
+    generation: int | None
+    degraded: bool = False  # True when Redis was unavailable
+
+
+def result_of(record: MemoryRecord) -> dict[str, Any]:
+    """The JSON shape of one search hit."""
+    fact = fact_of(record)
+    return {"id": record.id, "memory": record.memory, "score": record.score, "category": fact.category}
+
+
+class SearchService:
+    """The read path of ``GET /v1/users/{user_id}/search``."""
+
+    def __init__(
+        self,
+        mem0: Mem0ClientWrapper,
+        l2: ResultCache,
+        hot: HotQueries,
+        leases: Leases,
+        *,
+        lease_ms: int,
+        wait_ms: int,
+    ) -> None:
+        self.mem0 = mem0
+        self.l2 = l2
+        self.hot = hot
+        self.leases = leases
+        self.lease_ms = lease_ms
+        self.wait_s = wait_ms / 1000
+
+    def search(self, user_id: str, query: str, *, limit: int, session_id: str | None = None) -> SearchAnswer:
+        """Top ``limit`` memories of the user for ``query``."""
+        qhash = query_hash(query, limit, session_id)
+        try:
+            view = self.l2.state(user_id)
+            self.hot.record(user_id, QuerySpec(query, limit, session_id))
+        except CacheUnavailable as exc:
+            log.warning("search of %s: Redis unavailable (%s), answering from L4", user_id, exc)
+            return self._answer(self._l4(user_id, query, limit, session_id), "L4", None, None, degraded=True)
+        try:
+            entry = self._fresh(user_id, view.generation, qhash, view.watermark)
+            if entry is not None:
+                return self._answer(entry.results, "L2", view.watermark, view.generation)
+            results = self._single_flight(
+                user_id, query, limit, session_id, qhash, view.generation, view.watermark
+            )
+        except CacheUnavailable as exc:  # Redis went away mid-search
+            log.warning("search of %s: Redis unavailable (%s), answering from L4", user_id, exc)
+            return self._answer(self._l4(user_id, query, limit, session_id), "L4", None, None, degraded=True)
+        return results
+
+    def _fresh(self, user_id: str, generation: int, qhash: str, watermark: int) -> L2Entry | None:
+        """The L2 entry if it was built from the current watermark; older ones are misses."""
+        entry = self.l2.get(user_id, generation, qhash)
+        fresh = entry is not None and entry.watermark >= watermark
+        metrics.CACHE_LOOKUPS.labels("L2", "hit" if fresh else "miss").inc()
+        return entry if fresh else None
+
+    def _single_flight(
+        self, user_id: str, query: str, limit: int, session_id: str | None, qhash: str, gen: int, wm: int
+    ) -> SearchAnswer:
+        """One caller per key queries L4; the others wait briefly for its entry."""
+        lease_key = user_key(user_id, f"lease:{qhash}")
+        token = self.leases.acquire(lease_key, self.lease_ms)
+        if token is None:
+            deadline = time.monotonic() + self.wait_s
+            while time.monotonic() < deadline:
+                time.sleep(POLL_S)
+                entry = self.l2.get(user_id, gen, qhash)
+                if entry is not None and entry.watermark >= wm:
+                    return self._answer(entry.results, "L2", wm, gen)
+            log.info("single flight of %s: no answer within %.2f s, querying L4", user_id, self.wait_s)
+        try:
+            results = self._l4(user_id, query, limit, session_id)
+            self.l2.put(user_id, gen, {qhash: L2Entry(wm, results, time.time())})
+        finally:
+            if token is not None:
+                self.leases.release(lease_key, token)
+        return self._answer(results, "L4", wm, gen)
+
+    def _l4(self, user_id: str, query: str, limit: int, session_id: str | None) -> list[dict[str, Any]]:
+        return [
+            result_of(r) for r in self.mem0.search(query, user_id=user_id, limit=limit, run_id=session_id)
+        ]
+
+    @staticmethod
+    def _answer(
+        results: list[dict[str, Any]], tier: str, wm: int | None, gen: int | None, *, degraded: bool = False
+    ) -> SearchAnswer:
+        metrics.TIER_READS.labels("search", tier).inc()
+        return SearchAnswer(results, tier, wm, gen, degraded)

@@ -1,0 +1,80 @@
+"""The queries each user asks most, with exponential decay, in a Redis sorted set ``mc:{user}:hot``."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+
+import redis
+
+from memcache_platform.errors import CacheUnavailable
+from memcache_platform.tiers.redis_client import user_key
+
+MAX_TRACKED = 200
+
+# score = log(sum of e^(t_i / tau)) over the query's uses, kept in log space (logaddexp) so it never
+# overflows; a use now outweighs one from a half-life ago exactly twice.
+_RECORD = """
+local s = tonumber(ARGV[2])
+local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if old then
+  old = tonumber(old)
+  local hi, lo = math.max(old, s), math.min(old, s)
+  s = hi + math.log(1 + math.exp(lo - hi))
+end
+redis.call('ZADD', KEYS[1], s, ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """A search as the user asked it: what a rebuild re-runs to warm L2."""
+
+    query: str
+    limit: int
+    session_id: str | None = None
+
+    def member(self) -> str:
+        return json.dumps([self.query, self.limit, self.session_id], ensure_ascii=False)
+
+    @classmethod
+    def from_member(cls, member: bytes | str) -> QuerySpec:
+        query, limit, session_id = json.loads(member)
+        return cls(query, int(limit), session_id)
+
+
+class HotQueries:
+    """Record searches and list a user's hottest ones."""
+
+    def __init__(self, client: redis.Redis, *, half_life_s: float, ttl_s: int) -> None:
+        self.client = client
+        self.tau = half_life_s / math.log(2)
+        self.ttl_s = ttl_s
+        self._record = client.register_script(_RECORD)
+
+    @staticmethod
+    def key(user_id: str) -> str:
+        return user_key(user_id, "hot")
+
+    def record(self, user_id: str, spec: QuerySpec, *, now: float | None = None) -> None:
+        """Count one use of ``spec`` by the user."""
+        score = (time.time() if now is None else now) / self.tau
+        try:
+            self._record(keys=[self.key(user_id)], args=[spec.member(), score, MAX_TRACKED, self.ttl_s])
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"hot query not recorded: Redis unavailable ({exc})") from exc
+
+    def top(self, user_id: str, n: int) -> list[QuerySpec]:
+        """The user's ``n`` hottest searches, hottest first."""
+        if n <= 0:
+            return []
+        try:
+            members = self.client.zrevrange(self.key(user_id), 0, n - 1)
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"hot queries unreadable: Redis unavailable ({exc})") from exc
+        return [QuerySpec.from_member(m) for m in members]

@@ -1,0 +1,133 @@
+"""L2: top-k search results per user, generation and query, in Redis.
+
+Keys: ``mc:{user}:g<gen>:q:<sha>`` for entries, ``mc:{user}:gen`` (a hash: ``gen``,
+``built_from``, ``built_at``) for the published generation. Each entry records the write
+watermark it was built from; a reader compares it with the user's current watermark.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import redis
+
+from memcache_platform.errors import CacheUnavailable
+from memcache_platform.tiers.l1_embeddings import normalize_query
+from memcache_platform.tiers.redis_client import user_key
+from memcache_platform.tiers.watermark import Watermarks
+
+# Publish generation ARGV[1] only if it is newer than the published one: a slow rebuild that
+# finishes after a faster, later one must not roll the user back.
+_PUBLISH = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'gen') or '0')
+if tonumber(ARGV[1]) <= current then return 0 end
+redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'built_from', ARGV[2], 'built_at', ARGV[3])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class L2Entry:
+    """One cached search answer and the watermark it was built from."""
+
+    watermark: int
+    results: list[dict[str, Any]]
+    built_at: float
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> L2Entry:
+        data = json.loads(raw)
+        return cls(int(data["watermark"]), list(data["results"]), float(data["built_at"]))
+
+
+@dataclass(frozen=True)
+class UserCacheView:
+    """A user's watermark and published generation, read in one round trip."""
+
+    watermark: int
+    generation: int
+    generation_built_from: int | None
+    generation_built_at: float | None
+
+
+def query_hash(query: str, limit: int, session_id: str | None) -> str:
+    """Identifies a search: the normalised query, ``limit`` and the session filter."""
+    key = json.dumps([normalize_query(query), limit, session_id or ""], ensure_ascii=False)
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ResultCache:
+    """Read, fill and publish L2 entries."""
+
+    def __init__(self, client: redis.Redis, *, ttl_s: int) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+        self._publish = client.register_script(_PUBLISH)
+
+    @staticmethod
+    def generation_key(user_id: str) -> str:
+        return user_key(user_id, "gen")
+
+    @staticmethod
+    def entry_key(user_id: str, generation: int, qhash: str) -> str:
+        return user_key(user_id, f"g{generation}:q:{qhash}")
+
+    def state(self, user_id: str) -> UserCacheView:
+        """Watermark and generation of the user."""
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.get(Watermarks.key(user_id))
+            pipe.hmget(self.generation_key(user_id), "gen", "built_from", "built_at")
+            watermark, (gen, built_from, built_at) = pipe.execute()
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc
+        return UserCacheView(
+            int(watermark or 0),
+            int(gen or 0),
+            int(built_from) if built_from is not None else None,
+            float(built_at) if built_at is not None else None,
+        )
+
+    def get(self, user_id: str, generation: int, qhash: str) -> L2Entry | None:
+        """The entry, or None."""
+        try:
+            raw = self.client.get(self.entry_key(user_id, generation, qhash))
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc
+        return L2Entry.loads(raw) if raw is not None else None
+
+    def put(self, user_id: str, generation: int, entries: Mapping[str, L2Entry]) -> None:
+        """Store entries under ``generation`` in one round trip."""
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for qhash, entry in entries.items():
+                pipe.set(self.entry_key(user_id, generation, qhash), entry.dumps(), ex=self.ttl_s)
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc
+
+    def publish(self, user_id: str, generation: int, built_from: int) -> bool:
+        """Make ``generation`` the one readers use, in one step; False if a newer one is published."""
+        try:
+            done = self._publish(
+                keys=[self.generation_key(user_id)], args=[generation, built_from, f"{time.time():.6f}"]
+            )
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc
+        return bool(done)
+
+    def count(self, user_id: str, generation: int) -> int:
+        """Entries stored under ``generation`` (SCAN within the user's hash slot)."""
+        pattern = user_key(user_id, f"g{generation}:q:*")
+        try:
+            return sum(1 for _ in self.client.scan_iter(match=pattern, count=500))
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc

@@ -1,0 +1,38 @@
+"""Short leases in Redis (``SET NX PX`` with a token), released only by their owner."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+
+import redis
+
+from memcache_platform.errors import CacheUnavailable
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class Leases:
+    """Acquire and release leases; a lease that is never released expires by itself."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self._release = client.register_script(_RELEASE)
+
+    def acquire(self, key: str, ttl_ms: int) -> str | None:
+        """A token when the lease was free and is now ours, else None."""
+        token = secrets.token_hex(8)
+        try:
+            return token if self.client.set(key, token, nx=True, px=ttl_ms) else None
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"lease {key} unavailable: Redis unavailable ({exc})") from exc
+
+    def release(self, key: str, token: str) -> None:
+        """Release the lease if it is still ours (it may have expired and passed to another owner)."""
+        with contextlib.suppress(redis.RedisError):  # it expires by itself
+            self._release(keys=[key], args=[token])
