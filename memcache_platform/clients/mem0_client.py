@@ -130,7 +130,9 @@ class LocalMem0Backend:
                 "config": {
                     "collection_name": settings.mem0_collection,
                     "embedding_model_dims": EMBEDDING_DIMS,
-                    "hnsw": True,
+                    # No HNSW: filtered by user, it returned the nearest rows of *other* users and so
+                    # lost results (see _configure_connection); searches are exact per user instead.
+                    "hnsw": False,
                     "connection_pool": self.pool,
                 },
             },
@@ -150,9 +152,24 @@ class LocalMem0Backend:
             "history_db_path": str(settings.mem0_dir / "history.db"),
         }
         self.memory = Memory.from_config(config)
+        self._index_by_user(settings.mem0_collection)
         if embedding_cache is not None:
             # Queries are embedded through L1: a repeated query never runs the model twice.
             self.memory.embedding_model = CachedEmbedder(self.memory.embedding_model, embedding_cache)
+
+    def _index_by_user(self, collection: str) -> None:
+        """Index Mem0's table by user, so a user's search reads only that user's rows."""
+        from psycopg import sql
+
+        self.memory.vector_store._ensure_collection()  # Mem0 creates its table lazily
+        statement = sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ((payload->>'user_id'))").format(
+            sql.Identifier(f"{collection}_user_id_idx"), sql.Identifier(collection)
+        )
+        # An HNSW index left by an earlier configuration would still tempt the planner: drop it.
+        drop_hnsw = sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(f"{collection}_hnsw_idx"))
+        with self.pool.connection() as conn:
+            conn.execute(statement)
+            conn.execute(drop_hnsw)
 
     def add(self, messages, *, user_id, metadata, infer, run_id):  # type: ignore[no-untyped-def]
         result = self.memory.add(messages, user_id=user_id, metadata=metadata, infer=infer, run_id=run_id)

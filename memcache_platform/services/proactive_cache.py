@@ -97,9 +97,11 @@ class ProactiveCacheService:
         else:
             try:
                 while True:
+                    self._settle(user_id)
+                    # Writes from here on flag pending again and cause one more round.
                     self._call(lambda: self.coordinator.take_pending(user_id))
-                    watermark = self._settled_watermark(user_id)
-                    if result.rebuilds == 0 and not force and self._is_current(user_id, watermark):
+                    watermark = self._watermark(user_id)
+                    if not (force and result.rebuilds == 0) and self._is_current(user_id, watermark):
                         break
                     self._rebuild_once(user_id, watermark, result)
                     if not self._call(lambda: self.coordinator.is_pending(user_id)):
@@ -137,15 +139,14 @@ class ProactiveCacheService:
             log.warning("rebuilding %s without its watermark: %s", user_id, exc)
             return None
 
-    def _settled_watermark(self, user_id: str) -> int | None:
-        """The watermark once no write came for ``settle_s`` (at most ``max_delay_s`` of waiting)."""
+    def _settle(self, user_id: str) -> None:
+        """Wait until no write came for ``settle_s``, at most ``max_delay_s``: a burst ends first."""
         deadline = time.time() + self.tuning.max_delay_s
         while True:
-            watermark = self._watermark(user_id)
-            last_write = watermark_time(watermark)
+            last_write = watermark_time(self._watermark(user_id))
             now = time.time()
             if last_write is None or now - last_write >= self.tuning.settle_s or now >= deadline:
-                return watermark
+                return
             time.sleep(max(0.0, min(self.tuning.settle_s - (now - last_write), deadline - now)))
 
     def _is_current(self, user_id: str, watermark: int | None) -> bool:

@@ -92,3 +92,20 @@ def test_other_errors_keep_their_meaning():
     generic = translate_error("search", RuntimeError("boom"))
     assert type(generic) is MemoryStoreError
     assert "search" in generic.message
+
+
+def test_search_finds_a_users_memory_among_many_closer_ones_of_other_users(platform, user_id):
+    # 3,000 memories of another user sit nearer the query than this user's one. With Mem0's HNSW
+    # index the planner scanned it and filtered by user afterwards, and so found nothing.
+    crowd = f"{user_id}-crowd"
+    [seed] = platform.mem0.add("Likes spicy pho", user_id=crowd)
+    table = platform.settings.mem0_collection
+    with platform.mem0.backend.pool.connection() as conn:  # bulk copies: 3,000 adds would take minutes
+        conn.execute(
+            f"INSERT INTO {table} (id, vector, payload) "
+            f"SELECT gen_random_uuid(), vector, payload FROM {table}, generate_series(1, 3000) WHERE id = %s",
+            (seed.id,),
+        )
+    [mine] = platform.mem0.add("Likes noodle soup", user_id=user_id)
+    hits = platform.mem0.search("spicy pho", user_id=user_id, limit=5)
+    assert [h.id for h in hits] == [mine.id]
