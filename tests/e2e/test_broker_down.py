@@ -6,6 +6,7 @@ Runs the real web process (gunicorn) with MEMCACHE_BROKER_URL pointing at a clos
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def web_with_dead_broker(platform):
         "MEMCACHE_WEB_WORKERS": "1",
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [
             str(gunicorn),
@@ -37,24 +39,26 @@ def web_with_dead_broker(platform):
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,  # a file, not a pipe: an unread pipe would fill and stall the server
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/readyz", timeout=2).json()["checks"]["mem0"]["ok"]:
-                break
-        except (requests.RequestException, ValueError, KeyError):
-            pass
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("web process did not become ready")
-    yield base
-    proc.terminate()
-    proc.wait(30)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"web process exited: {log.read().decode()[-2000:]}")
+            assert time.monotonic() < deadline, "web process did not become ready"
+            try:
+                if requests.get(f"{base}/readyz", timeout=2).json()["checks"]["mem0"]["ok"]:
+                    break
+            except (requests.RequestException, ValueError, KeyError):
+                pass
+            time.sleep(0.5)
+        yield base
+    finally:  # never leave a server behind, whatever failed
+        proc.terminate()
+        proc.wait(30)
 
 
 def test_write_succeeds_and_reports_failed_handoff(web_with_dead_broker, platform, user_id, auth):
