@@ -6,7 +6,6 @@ Runs the real web process (gunicorn) with MEMCACHE_BROKER_URL pointing at a clos
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def web_with_dead_broker(platform):
+def web_with_dead_broker(platform, tmp_path_factory):
     port, closed = free_port(), free_port()
     env = os.environ | {
         "MEMCACHE_BROKER_URL": f"redis://127.0.0.1:{closed}/1",
@@ -28,7 +27,8 @@ def web_with_dead_broker(platform):
         "MEMCACHE_WEB_WORKERS": "1",
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    log = tempfile.TemporaryFile()
+    log_path = tmp_path_factory.mktemp("web") / "gunicorn.log"
+    log = log_path.open("wb")  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(
         [
             str(gunicorn),
@@ -46,8 +46,7 @@ def web_with_dead_broker(platform):
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"web process exited: {log.read().decode()[-2000:]}")
+                pytest.fail(f"web process exited: {log_path.read_text()[-2000:]}")
             assert time.monotonic() < deadline, "web process did not become ready"
             try:
                 if requests.get(f"{base}/readyz", timeout=2).json()["checks"]["mem0"]["ok"]:
@@ -59,6 +58,7 @@ def web_with_dead_broker(platform):
     finally:  # never leave a server behind, whatever failed
         proc.terminate()
         proc.wait(30)
+        log.close()
 
 
 def test_write_succeeds_and_reports_failed_handoff(web_with_dead_broker, platform, user_id, auth):
