@@ -28,3 +28,25 @@ task_send_sent_event = True
 worker_proc_alive_timeout = 60
 
 timezone = "UTC"
+
+# Separate queues, so a sweep over every user cannot starve the hand-offs of live writes.
+task_default_queue = "handoff"
+task_routes = {
+    "tasks.update_user_favorite_cache": {"queue": "handoff"},
+    "tasks.run_proactive_caching_job": {"queue": "sweep"},
+    "tasks.rebuild_users_chunk": {"queue": "sweep"},
+    "tasks.finish_proactive_caching_job": {"queue": "sweep"},
+}
+
+# One scheduler even if two beats are started: RedBeat holds a lock in Redis; a dead beat's
+# successor takes over once the lock times out (beat renews it on every tick, at most every 10 s).
+beat_scheduler = "redbeat.RedBeatScheduler"
+redbeat_redis_url = _settings.redbeat_redis_url
+redbeat_lock_timeout = _settings.redbeat_lock_timeout_s
+beat_max_loop_interval = 10
+beat_schedule = {
+    "proactive-caching-sweep": {
+        "task": "tasks.run_proactive_caching_job",
+        "schedule": _settings.sweep_interval_s,
+    },
+}

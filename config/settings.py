@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     rebuild_settle_ms: int = Field(100, ge=0, description="Wait for a burst of writes to end ...")
     rebuild_max_delay_ms: int = Field(1000, ge=0, description="... but never longer than this.")
 
+    # --- the all-users sweep (Celery beat) -----------------------------------------
+    sweep_interval_s: float = Field(300, gt=0, description="How often beat runs run_proactive_caching_job.")
+    sweep_max_age_s: float = Field(3600, gt=0, description="A clean user's build older than this is rebuilt.")
+    sweep_chunk_size: int = Field(50, gt=0, description="Users per rebuild task the sweep fans out.")
+    sweep_rate_limit: str = Field("120/m", description="Celery rate limit of those tasks, per worker.")
+    redbeat_lock_timeout_s: int = Field(
+        55, gt=0, le=60, description="A dead beat's successor takes over after."
+    )
+
     # --- HTTP API ------------------------------------------------------------
     api_keys: CommaList = Field(default_factory=list, description="Bearer keys for data routes.")
     admin_api_keys: CommaList = Field(default_factory=list, description="Keys that may call admin routes.")
@@ -110,6 +119,10 @@ class Settings(BaseSettings):
     @property
     def effective_result_backend(self) -> str:
         return self.result_backend or _redis_db_url(self.redis_url, 2)
+
+    @property
+    def redbeat_redis_url(self) -> str:
+        return _redis_db_url(self.redis_url, 3)
 
     @property
     def effective_mem0_database_url(self) -> str:

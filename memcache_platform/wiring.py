@@ -20,7 +20,10 @@ from memcache_platform.services.favorites import FavoritesService
 from memcache_platform.services.handoff import Handoff
 from memcache_platform.services.memories import MemoryService
 from memcache_platform.services.proactive_cache import ProactiveCacheService, RebuildTuning
+from memcache_platform.services.registry import UserRegistry
 from memcache_platform.services.search import SearchService
+from memcache_platform.services.sweep import SweepPlanner, SweepService
+from memcache_platform.services.warming import WarmingService
 from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.hot_queries import HotQueries
 from memcache_platform.tiers.l1_embeddings import EmbeddingCache
@@ -96,8 +99,37 @@ class Platform:
         return RebuildCoordinator(self.redis, lock_ttl_s=s.rebuild_lock_ttl_s, pending_ttl_s=s.pending_ttl_s)
 
     @cached_property
+    def registry(self) -> UserRegistry:
+        return UserRegistry(self.redis, self.l3, self.l4_users)
+
+    def l4_users(self) -> list[str]:
+        """User ids in L4; for the local backend without building Mem0 (a CLI need not load it)."""
+        if self.mem0_loaded or self.settings.mem0_backend == "hosted":
+            return self.mem0.list_users()
+        from memcache_platform.clients.mem0_client import list_local_user_ids
+
+        return list_local_user_ids(self.settings.effective_mem0_database_url, self.settings.mem0_collection)
+
+    @cached_property
+    def sweep(self) -> SweepService:
+        planner = SweepPlanner(
+            self.registry, self.l3, self.watermarks, max_age_s=self.settings.sweep_max_age_s
+        )
+        return SweepService(self.redis, planner, self.proactive_cache, self.l3)
+
+    @cached_property
+    def warming(self) -> WarmingService:
+        return WarmingService(self.sweep)
+
+    @cached_property
     def handoff(self) -> Handoff:
-        return Handoff(self.watermarks, self.coordinator, self._enqueue, self.settings.handoff_timeout_s)
+        return Handoff(
+            self.watermarks,
+            self.coordinator,
+            self._enqueue,
+            self.settings.handoff_timeout_s,
+            registry=self.registry,
+        )
 
     @cached_property
     def extraction(self) -> ExtractionService:

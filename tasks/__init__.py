@@ -5,6 +5,14 @@ Tasks are thin wrappers over services (``memcache_platform.services``).
 
 from tasks.app import app
 from tasks.cache import update_user_favorite_cache
+from tasks.sweep import finish_proactive_caching_job, rebuild_users_chunk, run_proactive_caching_job
 
 celery = app
-__all__ = ["app", "celery", "update_user_favorite_cache"]
+__all__ = [
+    "app",
+    "celery",
+    "finish_proactive_caching_job",
+    "rebuild_users_chunk",
+    "run_proactive_caching_job",
+    "update_user_favorite_cache",
+]

@@ -76,7 +76,12 @@ def celery_worker(platform):  # type: ignore[no-untyped-def]
     from tasks import app
 
     with start_worker(
-        app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30
+        app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        queues=["handoff", "sweep", "celery"],
     ) as worker:
         yield worker
 

@@ -12,7 +12,18 @@ from memcache_platform.wiring import Platform, get_platform
 
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Flask:
     """Create the Flask app for ``settings`` (default: the environment's)."""
-    from memcache_platform.api import cache, errors, favorites, health, memories, metrics, openapi, search
+    from memcache_platform.api import (
+        cache,
+        errors,
+        favorites,
+        health,
+        memories,
+        metrics,
+        openapi,
+        search,
+        stats,
+        warming,
+    )
 
     settings = settings or get_settings()
     if platform is None:
@@ -24,6 +35,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     if not (settings.api_keys or settings.admin_api_keys):
         logging.getLogger(__name__).warning("no API keys configured: every data route answers 401")
     errors.register(app)
-    for module in (health, memories, search, favorites, cache, openapi, metrics):
+    for module in (health, memories, search, favorites, cache, warming, stats, openapi, metrics):
         app.register_blueprint(module.bp)
+    app.register_blueprint(warming.admin)
     return app

@@ -113,6 +113,41 @@ _CACHE_STATUS = {
         "tiers": {"type": "object"},
     },
 }
+_TASK_REF = {
+    "type": "object",
+    "required": ["task_id"],
+    "properties": {"task_id": {"type": "string"}, "status_url": {"type": "string"}},
+}
+_TASK_STATE = {
+    "type": "object",
+    "required": ["task_id", "state"],
+    "properties": {
+        "task_id": {"type": "string"},
+        "state": {"type": "string"},
+        "name": {"type": ["string", "null"]},
+        "result": {},
+        "meta": {},
+        "progress": {"type": "object"},
+        "error": {"type": "object"},
+    },
+}
+_STATS = {
+    "type": "object",
+    "required": ["topics", "refreshed_at"],
+    "properties": {
+        "topics": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"value": {"type": "string"}, "users": {"type": "integer"}},
+                },
+            },
+        },
+        "refreshed_at": {"type": ["string", "null"]},
+    },
+}
 _CHECKS = {"type": "object", "properties": {"status": {"type": "string"}, "checks": {"type": "object"}}}
 
 
@@ -261,6 +296,52 @@ def document() -> dict[str, Any]:
                     "security": secured,
                     "responses": _ok(200, _CACHE_STATUS, "status") | _error_responses(400, 401),
                 },
+            },
+            "/v1/users/{user_id}/cache/warm": {
+                "parameters": [_USER_ID],
+                "post": {
+                    "summary": "Enqueue a rebuild of the user's tiers (even if current)",
+                    "security": secured,
+                    "responses": _ok(202, _TASK_REF, "enqueued") | _error_responses(400, 401, 503),
+                },
+            },
+            "/v1/cache/warm-all": {
+                "post": {
+                    "summary": "Enqueue run_proactive_caching_job now (admin key)",
+                    "security": secured,
+                    "responses": _ok(202, _TASK_REF, "enqueued") | _error_responses(401, 403, 503),
+                }
+            },
+            "/v1/tasks/{task_id}": {
+                "parameters": [
+                    {
+                        "name": "task_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                    }
+                ],
+                "get": {
+                    "summary": "State, result or progress of a task (sweeps: done, total, skipped, failed)",
+                    "security": secured,
+                    "responses": _ok(200, _TASK_STATE, "the task") | _error_responses(400, 401, 503),
+                },
+            },
+            "/v1/stats/favorites": {
+                "get": {
+                    "summary": "Most common favourites across users per topic (L3 materialized view)",
+                    "security": secured,
+                    "parameters": [
+                        {"name": "topic", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+                        },
+                    ],
+                    "responses": _ok(200, _STATS, "top favourites") | _error_responses(400, 401, 503),
+                }
             },
             "/metrics": {
                 "get": {

@@ -99,6 +99,7 @@ class Mem0Backend(Protocol):
     def search(self, query: str, *, user_id: str, limit: int, run_id: str | None) -> list[dict[str, Any]]: ...
     def delete(self, memory_id: str) -> None: ...
     def ping(self) -> None: ...
+    def list_users(self) -> list[str]: ...
 
 
 class LocalMem0Backend:
@@ -152,6 +153,7 @@ class LocalMem0Backend:
             "history_db_path": str(settings.mem0_dir / "history.db"),
         }
         self.memory = Memory.from_config(config)
+        self.collection = settings.mem0_collection
         self._index_by_user(settings.mem0_collection)
         if embedding_cache is not None:
             # Queries are embedded through L1: a repeated query never runs the model twice.
@@ -170,6 +172,9 @@ class LocalMem0Backend:
         with self.pool.connection() as conn:
             conn.execute(statement)
             conn.execute(drop_hnsw)
+
+    def list_users(self) -> list[str]:
+        return list_local_user_ids(self.pool, self.collection)
 
     def add(self, messages, *, user_id, metadata, infer, run_id):  # type: ignore[no-untyped-def]
         result = self.memory.add(messages, user_id=user_id, metadata=metadata, infer=infer, run_id=run_id)
@@ -227,6 +232,13 @@ class HostedMem0Backend:
 
     def ping(self) -> None:
         self.client._validate_api_key()  # GET /v1/ping/
+
+    def list_users(self) -> list[str]:
+        result = self.client.users()  # GET /v1/entities/
+        items = result.get("results", []) if isinstance(result, dict) else result
+        return [
+            str(item["name"]) for item in items if item.get("type", "user") == "user" and item.get("name")
+        ]
 
 
 class Mem0ClientWrapper:
@@ -309,6 +321,10 @@ class Mem0ClientWrapper:
             self.get(memory_id, user_id=user_id)
         self._call("delete", lambda: self.backend.delete(memory_id))
 
+    def list_users(self) -> list[str]:
+        """Every user id with at least one memory in L4."""
+        return sorted(self._call("list_users", self.backend.list_users))
+
     def ping(self) -> None:
         """Raise unless Mem0's store answers."""
         self._call("ping", self.backend.ping)
@@ -323,6 +339,26 @@ class Mem0ClientWrapper:
             raise MemoryStoreTimeout(f"Mem0 {operation} did not answer within {self.timeout_s:g} s") from exc
         except Exception as exc:  # noqa: BLE001 - every Mem0 failure becomes a platform error
             raise translate_error(operation, exc) from exc
+
+
+def list_local_user_ids(pool_or_url: Any, collection: str) -> list[str]:
+    """Distinct user ids in Mem0's pgvector table (the open-source Memory has no call for it).
+
+    Takes the backend's pool, or a libpq URL for callers that do not need Mem0 itself (the CLI).
+    """
+    import psycopg
+    from psycopg import sql
+
+    statement = sql.SQL("SELECT DISTINCT payload->>'user_id' FROM {} WHERE payload ? 'user_id'").format(
+        sql.Identifier(collection)
+    )
+    if not isinstance(pool_or_url, str):
+        with pool_or_url.connection() as conn:
+            return [r[0] for r in conn.execute(statement)]
+    with psycopg.connect(pool_or_url, connect_timeout=5) as conn:
+        if conn.execute("SELECT to_regclass(%s)", (collection,)).fetchone()[0] is None:
+            return []  # Mem0 creates its table on first use
+        return [r[0] for r in conn.execute(statement)]
 
 
 def translate_error(operation: str, exc: Exception) -> Exception:

@@ -71,6 +71,12 @@ class FavoritesService:
         metrics.TIER_READS.labels("favorites", "L4").inc()
         return FavoritesAnswer(user_id, summary, "L4", False, datetime.now(UTC), watermark, watermark)
 
+    def global_favorites(
+        self, *, topic: str | None, limit: int
+    ) -> tuple[dict[str, list[dict]], datetime | None]:
+        """The most common favourites across users per topic (L3's view), and its refresh time."""
+        return self.l3.global_favorites(topic=topic, limit=limit)
+
     @staticmethod
     def _answer(user_id: str, entry: L3Entry, watermark: int | None, *, stale: bool) -> FavoritesAnswer:
         metrics.TIER_READS.labels("favorites", "L3").inc()

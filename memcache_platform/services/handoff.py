@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from memcache_platform import metrics
 from memcache_platform.errors import CacheUnavailable
+from memcache_platform.services.registry import UserRegistry
 from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.watermark import Watermarks
 
@@ -35,7 +37,10 @@ class Handoff:
         coordinator: RebuildCoordinator | None,
         enqueue: Callable[[str], object],
         timeout_s: float,
+        *,
+        registry: UserRegistry | None = None,
     ) -> None:
+        self.registry = registry
         self.watermarks = watermarks
         self.coordinator = coordinator
         self.enqueue = enqueue
@@ -49,11 +54,17 @@ class Handoff:
             watermark = None
             metrics.WATERMARK_BUMP_FAILURES.inc()
             log.warning("watermark of %s not bumped: %s", user_id, exc)
+        self._register(user_id)
         outcome = "coalesced" if not self._first_pending(user_id) else self._enqueue(user_id)
         if outcome in ("failed", "timeout") and self.coordinator is not None:
             self.coordinator.unmark_pending(user_id)  # so the next write enqueues again
         metrics.HANDOFFS.labels(outcome).inc()
         return HandoffResult(watermark, outcome)
+
+    def _register(self, user_id: str) -> None:
+        if self.registry is not None:
+            with contextlib.suppress(CacheUnavailable):  # the sweep reconciles against L4
+                self.registry.seen(user_id)
 
     def _first_pending(self, user_id: str) -> bool:
         """True unless a rebuild is already pending for the user (then it will include this write)."""

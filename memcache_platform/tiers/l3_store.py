@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -140,6 +141,48 @@ class L3Store:
         with self._unavailable_as_platform_error(), self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [FactRow(r.memory_id, r.memory, r.category, r.topic, r.value, r.created_at) for r in rows]
+
+    def build_states(self) -> dict[str, tuple[int | None, datetime]]:
+        """Every built user's (built_from_watermark, built_at), in one query: what a sweep plans with."""
+        query = select(UserCacheState.user_id, UserCacheState.built_from_watermark, UserCacheState.built_at)
+        with self._unavailable_as_platform_error(), self.engine.connect() as conn:
+            return {row.user_id: (row.built_from_watermark, row.built_at) for row in conn.execute(query)}
+
+    def refresh_global_favorites(self) -> float:
+        """Refresh the global favourites view without blocking its readers; returns milliseconds."""
+        started = time.perf_counter()
+        with self._unavailable_as_platform_error(), self.engine.begin() as conn:
+            conn.execute(text("REFRESH MATERIALIZED VIEW CONCURRENTLY global_favorite_stats"))
+            duration_ms = (time.perf_counter() - started) * 1000
+            conn.execute(
+                text(
+                    "INSERT INTO l3_view_refresh (name, refreshed_at, duration_ms) "
+                    "VALUES ('global_favorite_stats', now(), :ms) "
+                    "ON CONFLICT (name) DO UPDATE SET refreshed_at = now(), duration_ms = :ms"
+                ),
+                {"ms": duration_ms},
+            )
+        return duration_ms
+
+    def global_favorites(
+        self, *, topic: str | None, limit: int
+    ) -> tuple[dict[str, list[dict]], datetime | None]:
+        """The most common favourites across users, per topic, and when the view was refreshed."""
+        query = text(
+            "SELECT topic, value, users FROM ("
+            "  SELECT topic, value, users,"
+            "         row_number() OVER (PARTITION BY topic ORDER BY users DESC, value_key) AS rank"
+            "  FROM global_favorite_stats WHERE (CAST(:topic AS text) IS NULL OR topic = :topic)"
+            ") ranked WHERE rank <= :limit ORDER BY topic, rank"
+        )
+        refreshed = text("SELECT refreshed_at FROM l3_view_refresh WHERE name = 'global_favorite_stats'")
+        with self._unavailable_as_platform_error(), self.engine.connect() as conn:
+            rows = conn.execute(query, {"topic": topic, "limit": limit}).all()
+            refreshed_at = conn.execute(refreshed).scalar_one_or_none()
+        topics: dict[str, list[dict]] = {}
+        for row in rows:
+            topics.setdefault(row.topic, []).append({"value": row.value, "users": row.users})
+        return topics, refreshed_at
 
     def delete_user(self, user_id: str) -> None:
         """Remove every L3 row of the user."""

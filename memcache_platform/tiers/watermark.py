@@ -47,6 +47,22 @@ class Watermarks:
         except redis.RedisError as exc:
             raise CacheUnavailable(f"watermark not bumped: Redis unavailable ({exc})") from exc
 
+    def current_many(self, user_ids: list[str], *, batch: int = 1000) -> dict[str, int]:
+        """Watermarks of many users, a pipeline of GETs per batch (keys sit on different cluster slots)."""
+        marks: dict[str, int] = {}
+        try:
+            for start in range(0, len(user_ids), batch):
+                chunk = user_ids[start : start + batch]
+                pipe = self.client.pipeline(transaction=False)
+                for user_id in chunk:
+                    pipe.get(self.key(user_id))
+                marks.update(
+                    (u, int(v) if v is not None else 0) for u, v in zip(chunk, pipe.execute(), strict=True)
+                )
+        except redis.RedisError as exc:
+            raise CacheUnavailable(f"watermarks unreadable: Redis unavailable ({exc})") from exc
+        return marks
+
     def current(self, user_id: str) -> int:
         """The user's watermark; 0 for a user with no recorded write."""
         try:

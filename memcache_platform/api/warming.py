@@ -1,0 +1,39 @@
+"""Manual triggers: warm one user, warm everyone (admin), follow a task."""
+
+import uuid
+
+from flask import Blueprint, Response, jsonify
+
+from memcache_platform.api.auth import authenticate, require_admin
+from memcache_platform.api.context import platform
+from memcache_platform.errors import InvalidInput
+from memcache_platform.ids import validate_user_id
+
+bp = Blueprint("warming", __name__, url_prefix="/v1")
+admin = Blueprint("warming_admin", __name__, url_prefix="/v1")
+bp.before_request(authenticate)
+admin.before_request(require_admin)
+
+
+@bp.post("/users/<user_id>/cache/warm")
+def warm_user(user_id: str) -> tuple[Response, int]:
+    """Enqueue a rebuild of one user (even if current); 202 with the task id."""
+    task_id = platform().warming.warm_user(validate_user_id(user_id))
+    return jsonify({"task_id": task_id, "status_url": f"/v1/tasks/{task_id}"}), 202
+
+
+@admin.post("/cache/warm-all")
+def warm_all() -> tuple[Response, int]:
+    """Enqueue ``run_proactive_caching_job`` now (admin key); 202 with the task (and sweep) id."""
+    task_id = platform().warming.warm_all()
+    return jsonify({"task_id": task_id, "status_url": f"/v1/tasks/{task_id}"}), 202
+
+
+@bp.get("/tasks/<task_id>")
+def task(task_id: str) -> Response:
+    """State, result or progress of a task."""
+    try:
+        task_id = str(uuid.UUID(task_id))
+    except ValueError:
+        raise InvalidInput("task_id must be a UUID", code="invalid_task_id") from None
+    return jsonify(platform().warming.task(task_id))

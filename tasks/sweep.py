@@ -1,0 +1,35 @@
+"""The beat job: ``run_proactive_caching_job`` plans a sweep and fans it out in chunks."""
+
+from celery import chord
+
+from config.settings import get_settings
+from memcache_platform.wiring import get_platform
+from tasks.app import app
+
+
+@app.task(name="tasks.run_proactive_caching_job", bind=True)
+def run_proactive_caching_job(self) -> dict[str, object]:
+    """Plan (dirty first, then aged builds), record progress, fan out chunks; returns the plan summary."""
+    sweep = get_platform().sweep
+    self.update_state(state="PROGRESS", meta={"stage": "planning"})
+    plan = sweep.planner.plan()
+    summary = sweep.start(self.request.id, plan)
+    chunks = plan.chunks(get_settings().sweep_chunk_size)
+    if not chunks:  # nothing due: the sweep is over already
+        return sweep.finish(self.request.id, []) | {"chunks": 0}
+    chord(rebuild_users_chunk.s(self.request.id, chunk) for chunk in chunks)(
+        finish_proactive_caching_job.s(self.request.id)
+    )
+    return summary | {"chunks": len(chunks)}
+
+
+@app.task(name="tasks.rebuild_users_chunk", acks_late=True, rate_limit=get_settings().sweep_rate_limit)
+def rebuild_users_chunk(sweep_id: str, users: list[str]) -> dict[str, object]:
+    """Rebuild one chunk of a sweep's users; the result lists who was rebuilt and the sweep's progress."""
+    return vars(get_platform().sweep.run_chunk(sweep_id, list(users)))
+
+
+@app.task(name="tasks.finish_proactive_caching_job")
+def finish_proactive_caching_job(chunks: list[dict[str, object]], sweep_id: str) -> dict[str, object]:
+    """Close a sweep: refresh the global favourites view if anything changed; the final summary."""
+    return get_platform().sweep.finish(sweep_id, chunks)

@@ -1,0 +1,100 @@
+"""The all-users sweep: plans cheaply, rebuilds exactly the dirty users, heals lost hand-offs."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tasks import run_proactive_caching_job
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def two_hundred_users(platform, user_id):
+    """200 users, each with a current L3 build (no memories needed: a build of nothing is a build)."""
+    users = [f"{user_id}-{i:03d}" for i in range(200)]
+    for user in users:
+        platform.proactive_cache.update_user_favorite_cache(user, force=True)
+    return users
+
+
+def _wait_finished(platform, sweep_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        progress = platform.sweep.progress(sweep_id)
+        if "finished_at" in progress:
+            return progress
+        time.sleep(0.1)
+    pytest.fail(f"sweep {sweep_id} did not finish: {platform.sweep.progress(sweep_id)}")
+
+
+def test_plan_puts_the_20_dirty_users_first_and_skips_180(platform, two_hundred_users):
+    dirty = two_hundred_users[::10]
+    for user in dirty:
+        platform.watermarks.bump(user)
+    plan = platform.sweep.planner.plan(two_hundred_users)
+    assert plan.dirty == dirty  # oldest write first: bumped in this order
+    assert (plan.aged, plan.skipped, plan.total) == ([], 180, 200)
+
+
+def test_plan_rebuilds_builds_older_than_the_max_age(platform, two_hundred_users):
+    later = datetime.now(UTC) + timedelta(seconds=platform.settings.sweep_max_age_s + 1)
+    plan = platform.sweep.planner.plan(two_hundred_users, now=later)
+    assert (plan.dirty, len(plan.aged), plan.skipped) == ([], 200, 0)
+
+
+def test_sweep_through_the_worker_rebuilds_exactly_the_dirty_users(
+    platform, celery_worker, two_hundred_users
+):
+    dirty = set(two_hundred_users[::10])
+    for user in dirty:
+        platform.watermarks.bump(user)
+    before = {u: platform.l3.get(u).built_at for u in two_hundred_users}
+    sweep_id = run_proactive_caching_job.delay().id
+    summary = _wait_finished(platform, sweep_id)
+    after = {u: platform.l3.get(u) for u in two_hundred_users}
+    rebuilt = {u for u in two_hundred_users if after[u].built_at != before[u]}
+    assert rebuilt == dirty
+    assert all(after[u].built_from_watermark == platform.watermarks.current(u) for u in dirty)
+    assert summary["failed"] == 0
+    assert summary["skipped"] >= 180
+    assert summary["done"] == summary["dirty"] + summary["aged"]
+
+
+def test_a_lost_handoff_is_healed_by_the_next_sweep(platform, celery_worker, user_id, write, client, auth):
+    write(user_id, "My favourite food is pho")  # written to L4, hand-off lost: nothing enqueued
+    assert client.get(f"/v1/users/{user_id}/favorites", headers=auth).json["tier"] == "L4"
+    _wait_finished(platform, run_proactive_caching_job.delay().id)
+    favorites = client.get(f"/v1/users/{user_id}/favorites", headers=auth).json
+    assert (favorites["tier"], favorites["stale"]) == ("L3", False)
+    assert favorites["favorites"] == {"food": ["pho"]}
+
+
+def test_users_known_only_to_l4_are_found_by_reconciliation(platform, user_id):
+    platform.mem0.add("Likes tea", user_id=user_id)  # no hand-off, no registry entry, no L3 row
+    assert user_id not in platform.registry.all_users(reconcile=False)
+    assert user_id in platform.registry.all_users()
+    assert user_id in platform.sweep.planner.plan().dirty
+
+
+def test_sweep_refreshes_the_global_favourites_view(platform, celery_worker, user_id, write, client, auth):
+    topic = f"dish{user_id[-6:]}"
+    for i in range(3):
+        write(f"{user_id}-{i}", f"My favourite {topic} is pho")
+    write(f"{user_id}-3", f"My favourite {topic} is ramen")
+    summary = _wait_finished(platform, run_proactive_caching_job.delay().id)
+    assert summary["rebuilt"] >= 4
+    stats = client.get(f"/v1/stats/favorites?topic={topic}", headers=auth).json
+    assert stats["topics"] == {topic: [{"value": "pho", "users": 3}, {"value": "ramen", "users": 1}]}
+    assert stats["refreshed_at"] is not None
+
+
+def test_a_sweep_with_nothing_due_finishes_at_once(platform, celery_worker):
+    # Build everyone first, so the next sweep has nothing to dispatch.
+    _wait_finished(platform, run_proactive_caching_job.delay().id)
+    result = run_proactive_caching_job.delay()
+    summary = result.get(timeout=60)
+    assert summary["chunks"] == 0
+    assert summary["done"] == 0
+    assert "finished_at" in platform.sweep.progress(result.id)
