@@ -133,7 +133,13 @@ class Platform:
 
     @cached_property
     def extraction(self) -> ExtractionService:
-        return ExtractionService(self.mem0, self.handoff, extractor=self.settings.extractor)
+        return ExtractionService(
+            self.mem0,
+            self.handoff,
+            extractor=self.settings.extractor,
+            strict_rebuild=self.proactive_cache.rebuild_now,
+            watermarks=self.watermarks,
+        )
 
     @cached_property
     def memories(self) -> MemoryService:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, g, jsonify, request
 
-from memcache_platform.api.auth import authenticate
+from memcache_platform.api.auth import Forbidden, authenticate
 from memcache_platform.api.context import platform, settings
 from memcache_platform.api.validation import MemoryCreate, json_body
 from memcache_platform.errors import InvalidInput
@@ -20,6 +20,18 @@ bp.before_request(authenticate)
 
 def _memory(memory: StoredMemory) -> dict[str, Any]:
     return {k: v for k, v in asdict(memory).items() if v is not None}
+
+
+def _write_mode(default: str) -> str:
+    """The configured mode, or ``X-Write-Mode`` (async|strict) from an admin key, for benchmarks."""
+    requested = request.headers.get("X-Write-Mode")
+    if requested is None:
+        return default
+    if requested not in ("async", "strict"):
+        raise InvalidInput("X-Write-Mode must be 'async' or 'strict'", code="invalid_write_mode")
+    if not g.is_admin:
+        raise Forbidden("X-Write-Mode needs an admin API key")
+    return requested
 
 
 @bp.post("")
@@ -36,15 +48,23 @@ def create(user_id: str) -> tuple[Response, int]:
                 f"messages.{index}.content is longer than {conf.max_message_chars} characters",
                 code="invalid_body",
             )
+    mode = _write_mode(conf.write_mode)
     result = platform().extraction.extract_facts(
-        user_id, [m.model_dump() for m in body.messages], metadata=body.metadata, session_id=body.session_id
+        user_id,
+        [m.model_dump() for m in body.messages],
+        metadata=body.metadata,
+        session_id=body.session_id,
+        mode=mode,
     )
     handoff = result.handoff
-    cache = {
-        "mode": conf.write_mode,
-        "handoff": handoff.handoff if handoff else "skipped",
-        "watermark": handoff.watermark if handoff else None,
-    }
+    cache: dict[str, Any] = {"mode": mode}
+    if mode == "strict":
+        cache |= {"rebuild": result.rebuild, "watermark": (result.rebuild or {}).get("built_from_watermark")}
+    else:
+        cache |= {
+            "handoff": handoff.handoff if handoff else "skipped",
+            "watermark": handoff.watermark if handoff else None,
+        }
     return jsonify({"memories": [_memory(m) for m in result.memories], "cache": cache}), 201
 
 

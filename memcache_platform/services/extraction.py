@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from memcache_platform.clients.mem0_client import Mem0ClientWrapper, MemoryRecord
-from memcache_platform.errors import MemoryStoreError
+from memcache_platform.errors import MemoryStoreError, PlatformError
 from memcache_platform.extractors import Extractor, RulesExtractor
 from memcache_platform.services.handoff import HandoffResult
 from memcache_platform.services.summary import fact_of
+from memcache_platform.tiers.watermark import Watermarks
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,11 @@ class StoredMemory:
 
 @dataclass(frozen=True)
 class WriteResult:
-    """The memories written and what the hand-off did."""
+    """The memories written and what the hand-off (flow A) or the inline rebuild (flow B) did."""
 
     memories: list[StoredMemory]
     handoff: HandoffResult | None
+    rebuild: dict[str, Any] | None = None
 
 
 class PartialWriteError(MemoryStoreError):
@@ -47,14 +49,29 @@ class PartialWriteError(MemoryStoreError):
     status = 503
 
 
+class StrictRebuildFailed(PlatformError):
+    """Flow B: the memories are in L4 but a cache tier failed; ``details['written']`` lists them."""
+
+    code = "strict_rebuild_failed"
+    status = 503
+
+
 class ExtractionService:
     """Extracts facts from chat messages and writes them to Mem0."""
 
     def __init__(
-        self, mem0: Mem0ClientWrapper, handoff: Callable[[str], HandoffResult], *, extractor: str = "rules"
+        self,
+        mem0: Mem0ClientWrapper,
+        handoff: Callable[[str], HandoffResult],
+        *,
+        extractor: str = "rules",
+        strict_rebuild: Callable[[str], Any] | None = None,
+        watermarks: Watermarks | None = None,
     ) -> None:
         self.mem0 = mem0
         self.handoff = handoff
+        self.strict_rebuild = strict_rebuild
+        self.watermarks = watermarks
         self.extractor_name = extractor
         self.rules: Extractor = RulesExtractor()
 
@@ -65,15 +82,31 @@ class ExtractionService:
         *,
         metadata: Mapping[str, Any] | None = None,
         session_id: str | None = None,
+        mode: str = "async",
     ) -> WriteResult:
-        """Write the facts of ``messages`` to L4; after that succeeded, hand off the rebuild."""
+        """Write the facts of ``messages`` to L4; then hand off the rebuild (async) or run it (strict)."""
         if self.extractor_name == "llm":
             stored = self._write_inferred(user_id, messages, metadata, session_id)
         else:
             stored = self._write_rules(user_id, messages, metadata, session_id)
         if not stored:
             return WriteResult([], None)
+        if mode == "strict":
+            return WriteResult(stored, None, self._rebuild_inline(user_id, stored))
         return WriteResult(stored, self.handoff(user_id))
+
+    def _rebuild_inline(self, user_id: str, stored: list[StoredMemory]) -> dict[str, Any]:
+        """Flow B: bump the watermark and rebuild L3/L2 before answering; any failure fails the request."""
+        if self.strict_rebuild is None or self.watermarks is None:
+            raise PlatformError("strict writes are not configured in this process")
+        try:
+            self.watermarks.bump(user_id)
+            return self.strict_rebuild(user_id).to_dict()
+        except PlatformError as exc:
+            raise StrictRebuildFailed(
+                f"the memories were written to Mem0, but the inline rebuild failed: {exc.message}",
+                details={"written": [vars(m) for m in stored], "tier_error": exc.code},
+            ) from exc
 
     def _write_rules(
         self,

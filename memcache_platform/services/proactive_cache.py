@@ -113,6 +113,19 @@ class ProactiveCacheService:
         metrics.REBUILDS.labels(result.outcome).inc(result.rebuilds or 1)
         return result
 
+    def rebuild_now(self, user_id: str) -> RebuildResult:
+        """Rebuild inline, without coalescing: flow B (strict writes) must include its own write.
+
+        Safe beside a concurrent rebuild: L3 keeps the newest build and L2 only publishes forward.
+        """
+        started = time.perf_counter()
+        result = RebuildResult(user_id, "rebuilt")
+        watermark = self.watermarks.current(user_id)  # strict: a Redis failure fails the request
+        self._rebuild_once(user_id, watermark, result)
+        result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        metrics.REBUILDS.labels("strict").inc()
+        return result
+
     def _call(self, fn):  # type: ignore[no-untyped-def]
         """Run a coordination call; without Redis (or coordinator) rebuilds go on uncoordinated."""
         if self.coordinator is None:
