@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property, lru_cache
 
 import redis
@@ -110,10 +111,25 @@ class Platform:
 
         return list_local_user_ids(self.settings.effective_mem0_database_url, self.settings.mem0_collection)
 
+    def l4_user_stats(self) -> dict[str, tuple[int, datetime | None]]:
+        """Per user (memory count, newest change) in L4, without building Mem0 when it is not loaded."""
+        if self.mem0_loaded or self.settings.mem0_backend == "hosted":
+            return self.mem0.user_stats()
+        from memcache_platform.clients.mem0_client import local_user_stats, translate_error
+
+        try:
+            return local_user_stats(self.settings.effective_mem0_database_url, self.settings.mem0_collection)
+        except Exception as exc:  # noqa: BLE001 - psycopg errors: the same meaning as through the wrapper
+            raise translate_error("user_stats", exc) from exc
+
     @cached_property
     def sweep(self) -> SweepService:
         planner = SweepPlanner(
-            self.registry, self.l3, self.watermarks, max_age_s=self.settings.sweep_max_age_s
+            self.registry,
+            self.l3,
+            self.watermarks,
+            max_age_s=self.settings.sweep_max_age_s,
+            l4_stats=self.l4_user_stats,
         )
         return SweepService(self.redis, planner, self.proactive_cache, self.l3)
 

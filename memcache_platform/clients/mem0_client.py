@@ -15,6 +15,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from config.settings import Settings
@@ -100,6 +101,7 @@ class Mem0Backend(Protocol):
     def delete(self, memory_id: str) -> None: ...
     def ping(self) -> None: ...
     def list_users(self) -> list[str]: ...
+    def user_stats(self) -> dict[str, tuple[int, datetime | None]]: ...
 
 
 class LocalMem0Backend:
@@ -176,6 +178,9 @@ class LocalMem0Backend:
     def list_users(self) -> list[str]:
         return list_local_user_ids(self.pool, self.collection)
 
+    def user_stats(self) -> dict[str, tuple[int, datetime | None]]:
+        return local_user_stats(self.pool, self.collection)
+
     def add(self, messages, *, user_id, metadata, infer, run_id):  # type: ignore[no-untyped-def]
         result = self.memory.add(messages, user_id=user_id, metadata=metadata, infer=infer, run_id=run_id)
         return list(result.get("results", []))
@@ -232,6 +237,9 @@ class HostedMem0Backend:
 
     def ping(self) -> None:
         self.client._validate_api_key()  # GET /v1/ping/
+
+    def user_stats(self) -> dict[str, tuple[int, datetime | None]]:
+        return {}  # the hosted API has no aggregate: sweeps rely on watermarks and max age
 
     def list_users(self) -> list[str]:
         result = self.client.users()  # GET /v1/entities/
@@ -321,6 +329,10 @@ class Mem0ClientWrapper:
             self.get(memory_id, user_id=user_id)
         self._call("delete", lambda: self.backend.delete(memory_id))
 
+    def user_stats(self) -> dict[str, tuple[int, datetime | None]]:
+        """Per user id: (memory count, newest change) in L4; {} when the backend cannot tell."""
+        return self._call("user_stats", self.backend.user_stats)
+
     def list_users(self) -> list[str]:
         """Every user id with at least one memory in L4."""
         return sorted(self._call("list_users", self.backend.list_users))
@@ -341,24 +353,45 @@ class Mem0ClientWrapper:
             raise translate_error(operation, exc) from exc
 
 
-def list_local_user_ids(pool_or_url: Any, collection: str) -> list[str]:
-    """Distinct user ids in Mem0's pgvector table (the open-source Memory has no call for it).
+def _query_local(pool_or_url: Any, collection: str, statement: Any) -> list[tuple[Any, ...]]:
+    """Run a read-only statement on Mem0's pgvector table, through the backend's pool or a URL.
 
-    Takes the backend's pool, or a libpq URL for callers that do not need Mem0 itself (the CLI).
+    A URL serves callers that do not need Mem0 itself (the CLI, a web process planning a sweep).
     """
     import psycopg
+
+    if not isinstance(pool_or_url, str):
+        with pool_or_url.connection() as conn:
+            return list(conn.execute(statement))
+    with psycopg.connect(pool_or_url, connect_timeout=5) as conn:
+        if conn.execute("SELECT to_regclass(%s)", (collection,)).fetchone()[0] is None:
+            return []  # Mem0 creates its table on first use
+        return list(conn.execute(statement))
+
+
+def list_local_user_ids(pool_or_url: Any, collection: str) -> list[str]:
+    """Distinct user ids in Mem0's pgvector table (the open-source Memory has no call for it)."""
     from psycopg import sql
 
     statement = sql.SQL("SELECT DISTINCT payload->>'user_id' FROM {} WHERE payload ? 'user_id'").format(
         sql.Identifier(collection)
     )
-    if not isinstance(pool_or_url, str):
-        with pool_or_url.connection() as conn:
-            return [r[0] for r in conn.execute(statement)]
-    with psycopg.connect(pool_or_url, connect_timeout=5) as conn:
-        if conn.execute("SELECT to_regclass(%s)", (collection,)).fetchone()[0] is None:
-            return []  # Mem0 creates its table on first use
-        return [r[0] for r in conn.execute(statement)]
+    return [row[0] for row in _query_local(pool_or_url, collection, statement)]
+
+
+def local_user_stats(pool_or_url: Any, collection: str) -> dict[str, tuple[int, datetime | None]]:
+    """Per user: how many memories L4 holds and when the newest changed, in one aggregate query.
+
+    Lets the sweep find users whose L4 changed without a watermark bump (a lost hand-off).
+    """
+    from psycopg import sql
+
+    statement = sql.SQL(
+        "SELECT payload->>'user_id', count(*), "
+        "max(coalesce(payload->>'updated_at', payload->>'created_at')::timestamptz) "
+        "FROM {} WHERE payload ? 'user_id' GROUP BY 1"
+    ).format(sql.Identifier(collection))
+    return {row[0]: (int(row[1]), row[2]) for row in _query_local(pool_or_url, collection, statement)}
 
 
 def translate_error(operation: str, exc: Exception) -> Exception:

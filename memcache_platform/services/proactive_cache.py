@@ -180,6 +180,7 @@ class ProactiveCacheService:
     def _rebuild_once(self, user_id: str, watermark: int | None, result: RebuildResult) -> None:
         """Read L4 once; replace L3 rows in one transaction; warm and publish the next L2 generation."""
         started = time.perf_counter()
+        read_at = datetime.now(UTC)  # the build reflects L4 as of this moment (the sweep compares it)
         records = self.mem0.get_all(user_id=user_id)
         rows = [
             FactRow(r.id, r.memory, f.category, f.topic, f.value, _parse_time(r.created_at))
@@ -191,7 +192,7 @@ class ProactiveCacheService:
                 user_id=user_id,
                 facts=rows,
                 summary=summary,
-                built_at=datetime.now(UTC),
+                built_at=read_at,
                 built_from_watermark=watermark,
                 source_fingerprint=fingerprint(records),
                 build_ms=(time.perf_counter() - started) * 1000,

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
-from memcache_platform.errors import CacheUnavailable, PlatformError
+from memcache_platform.errors import CacheUnavailable, MemoryStoreError, PlatformError
 from memcache_platform.services.proactive_cache import ProactiveCacheService
 from memcache_platform.services.registry import UserRegistry
-from memcache_platform.tiers.l3_store import L3Store
+from memcache_platform.tiers.l3_store import BuildState, L3Store
 from memcache_platform.tiers.watermark import Watermarks
 
 log = logging.getLogger(__name__)
@@ -49,19 +49,45 @@ class SweepPlan:
 
 
 class SweepPlanner:
-    """Classifies users as dirty, aged or current, from L3 build states and Redis watermarks."""
+    """Classifies users as dirty, aged or current from L3 build states, watermarks and L4 counts."""
 
     def __init__(
-        self, registry: UserRegistry, l3: L3Store, watermarks: Watermarks, *, max_age_s: float
+        self,
+        registry: UserRegistry,
+        l3: L3Store,
+        watermarks: Watermarks,
+        *,
+        max_age_s: float,
+        l4_stats: Callable[[], dict[str, tuple[int, datetime | None]]] | None = None,
     ) -> None:
         self.registry = registry
         self.l3 = l3
         self.watermarks = watermarks
         self.max_age_s = max_age_s
+        self.l4_stats = l4_stats
+
+    def _l4_stats(self) -> dict[str, tuple[int, datetime | None]] | None:
+        if self.l4_stats is None:
+            return None
+        try:
+            return self.l4_stats()
+        except MemoryStoreError as exc:
+            log.warning("sweep without L4 counts: %s", exc)
+            return None
 
     def plan(self, users: Iterable[str] | None = None, *, now: datetime | None = None) -> SweepPlan:
-        """Dirty users (oldest write first), then aged builds (oldest first); the rest is skipped."""
-        users = sorted(set(users)) if users is not None else self.registry.all_users()
+        """Dirty users (oldest write first), then aged builds (oldest first); the rest is skipped.
+
+        Dirty: never built, a watermark newer than the build, or (one aggregate query over L4) a
+        memory count or a newest change that the build does not match: that last test catches
+        writes whose hand-off and watermark bump were both lost.
+        """
+        stats = self._l4_stats()
+        if users is None:
+            known = self.registry.all_users(reconcile=stats is None)
+            users = sorted(set(known) | set(stats or {}))
+        else:
+            users = sorted(set(users))
         states = self.l3.build_states()
         try:
             marks = self.watermarks.current_many(users)
@@ -76,15 +102,22 @@ class SweepPlanner:
         for user in users:
             state = states.get(user)
             mark = marks.get(user)
-            if state is None or mark is None or (state[0] or 0) < mark:
+            if state is None or mark is None or (state.built_from_watermark or 0) < mark:
                 dirty.append((mark or 0, user))
-            elif (now - state[1]).total_seconds() > self.max_age_s:
-                aged.append((state[1], user))
+            elif stats is not None and _l4_differs(stats.get(user, (0, None)), state):
+                dirty.append((mark, user))
+            elif (now - state.built_at).total_seconds() > self.max_age_s:
+                aged.append((state.built_at, user))
             else:
                 plan.skipped += 1
         plan.dirty = [user for _, user in sorted(dirty)]
         plan.aged = [user for _, user in sorted(aged)]
         return plan
+
+
+def _l4_differs(l4: tuple[int, datetime | None], state: BuildState) -> bool:
+    count, newest = l4
+    return count != state.memory_count or (newest is not None and newest > state.built_at)
 
 
 @dataclass

@@ -43,6 +43,15 @@ class L3Build:
 
 
 @dataclass(frozen=True)
+class BuildState:
+    """When a user was last built, from which watermark, from how many memories."""
+
+    built_from_watermark: int | None
+    built_at: datetime
+    memory_count: int
+
+
+@dataclass(frozen=True)
 class L3Entry:
     """What L3 holds for one user."""
 
@@ -142,11 +151,16 @@ class L3Store:
             rows = conn.execute(query).all()
         return [FactRow(r.memory_id, r.memory, r.category, r.topic, r.value, r.created_at) for r in rows]
 
-    def build_states(self) -> dict[str, tuple[int | None, datetime]]:
-        """Every built user's (built_from_watermark, built_at), in one query: what a sweep plans with."""
-        query = select(UserCacheState.user_id, UserCacheState.built_from_watermark, UserCacheState.built_at)
+    def build_states(self) -> dict[str, BuildState]:
+        """Every built user's build state, in one query: what a sweep plans with."""
+        query = select(
+            UserCacheState.user_id,
+            UserCacheState.built_from_watermark,
+            UserCacheState.built_at,
+            UserCacheState.source_memory_count,
+        )
         with self._unavailable_as_platform_error(), self.engine.connect() as conn:
-            return {row.user_id: (row.built_from_watermark, row.built_at) for row in conn.execute(query)}
+            return {row.user_id: BuildState(row[1], row[2], row[3]) for row in conn.execute(query)}
 
     def refresh_global_favorites(self) -> float:
         """Refresh the global favourites view without blocking its readers; returns milliseconds."""
