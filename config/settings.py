@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     write_mode: Literal["async", "strict"] = "async"
     handoff_timeout_s: float = Field(0.5, gt=0, description="Upper bound of the hand-off after a write.")
     cache_timeout_s: float = Field(0.25, gt=0, description="Socket timeout of best-effort Redis calls.")
+    outbox_size: int = Field(10_000, ge=0, description="Failed hand-offs kept per API process for retry.")
 
     # --- read path (L1, L2) and rebuilds -----------------------------------------
     l1_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="L1 embedding TTL; slides on each hit.")

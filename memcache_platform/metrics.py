@@ -4,7 +4,7 @@ Under gunicorn or Celery prefork, set ``PROMETHEUS_MULTIPROC_DIR`` (``make run``
 ``/metrics`` aggregates every process; see ``memcache_platform.api.metrics``.
 """
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HANDOFFS = Counter("memcache_handoffs_total", "Hand-offs of a rebuild after a write, by outcome", ["outcome"])
 WATERMARK_BUMP_FAILURES = Counter(
@@ -24,3 +24,8 @@ REBUILD_LAG_SECONDS = Histogram(
     "Time from a user's latest write to the end of the rebuild that includes it",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
 )
+OUTBOX_SIZE = Gauge(
+    "memcache_outbox_size", "Hand-offs waiting in this process's outbox", multiprocess_mode="livesum"
+)
+OUTBOX_DROPPED = Counter("memcache_outbox_dropped_total", "Hand-offs dropped because the outbox was full")
+OUTBOX_REDELIVERED = Counter("memcache_outbox_redelivered_total", "Hand-offs redelivered from the outbox")

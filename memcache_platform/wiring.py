@@ -145,6 +145,7 @@ class Platform:
             self._enqueue,
             self.settings.handoff_timeout_s,
             registry=self.registry,
+            outbox_size=self.settings.outbox_size,
         )
 
     @cached_property

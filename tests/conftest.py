@@ -142,3 +142,22 @@ def write(platform):  # type: ignore[no-untyped-def]
         return service.extract_facts(user_id, [{"role": "user", "content": text}])
 
     return _write
+
+
+@pytest.fixture
+def redis_outage(redis_server, platform, wait_for):  # type: ignore[no-untyped-def]
+    """A context manager: Redis really stopped inside it; on exit, restarted and the outbox drained."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _outage():  # type: ignore[no-untyped-def]
+        redis_server.stop()
+        try:
+            yield
+        finally:
+            redis_server.start()
+            outbox = platform.handoff.outbox
+            outbox.retry_now()
+            assert wait_for(lambda: len(outbox) == 0, timeout=30), "outbox did not drain after Redis returned"
+
+    return _outage

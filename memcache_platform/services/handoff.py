@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from memcache_platform import metrics
 from memcache_platform.errors import CacheUnavailable
+from memcache_platform.services.outbox import HandoffOutbox
 from memcache_platform.services.registry import UserRegistry
 from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.watermark import Watermarks
@@ -25,7 +26,9 @@ class HandoffResult:
     """What happened after a write: the new watermark (None if not bumped) and the enqueue outcome."""
 
     watermark: int | None
-    handoff: str  # "queued" | "coalesced" (a rebuild is already pending) | "failed" | "timeout"
+    # "queued" | "coalesced" (a rebuild is already pending) | "outbox" (retried in the background)
+    # | "failed" | "timeout" (no outbox configured)
+    handoff: str
 
 
 class Handoff:
@@ -39,7 +42,9 @@ class Handoff:
         timeout_s: float,
         *,
         registry: UserRegistry | None = None,
+        outbox_size: int = 0,
     ) -> None:
+        self.outbox = HandoffOutbox(self.redeliver, maxlen=outbox_size) if outbox_size > 0 else None
         self.registry = registry
         self.watermarks = watermarks
         self.coordinator = coordinator
@@ -47,6 +52,11 @@ class Handoff:
         self.timeout_s = timeout_s
 
     def __call__(self, user_id: str) -> HandoffResult:
+        if self.outbox is not None and len(self.outbox):
+            # An outage is known: join the outbox without touching the network.
+            self.outbox.add(user_id)
+            metrics.HANDOFFS.labels("outbox").inc()
+            return HandoffResult(None, "outbox")
         watermark: int | None
         try:
             watermark = self.watermarks.bump(user_id)
@@ -58,8 +68,26 @@ class Handoff:
         outcome = "coalesced" if not self._first_pending(user_id) else self._enqueue(user_id)
         if outcome in ("failed", "timeout") and self.coordinator is not None:
             self.coordinator.unmark_pending(user_id)  # so the next write enqueues again
+        if self.outbox is not None and (watermark is None or outcome in ("failed", "timeout")):
+            self.outbox.add(user_id)
+            outcome = "outbox" if outcome in ("failed", "timeout") else outcome
         metrics.HANDOFFS.labels(outcome).inc()
         return HandoffResult(watermark, outcome)
+
+    def redeliver(self, user_id: str) -> bool:
+        """Redo a failed hand-off (from the outbox): True once both the bump and the enqueue worked."""
+        try:
+            self.watermarks.bump(user_id)
+        except CacheUnavailable:
+            return False
+        self._register(user_id)
+        if not self._first_pending(user_id):
+            return True  # a rebuild is pending and will include the write
+        if self._enqueue(user_id) == "queued":
+            return True
+        if self.coordinator is not None:
+            self.coordinator.unmark_pending(user_id)
+        return False
 
     def _register(self, user_id: str) -> None:
         if self.registry is not None:

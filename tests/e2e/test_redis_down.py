@@ -5,15 +5,14 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def test_platform_answers_with_redis_stopped(client, auth, user_id, redis_server, platform):
+def test_platform_answers_with_redis_stopped(client, auth, user_id, redis_outage, platform):
     client.post(
         f"/v1/users/{user_id}/memories",
         json={"messages": [{"role": "user", "content": "I love pho"}]},
         headers=auth,
     )
     client.get(f"/v1/users/{user_id}/search?q=food", headers=auth)  # cached in L2 and L1
-    redis_server.stop()
-    try:
+    with redis_outage():
         write = client.post(
             f"/v1/users/{user_id}/memories",
             json={"messages": [{"role": "user", "content": "I love ramen"}]},
@@ -22,8 +21,6 @@ def test_platform_answers_with_redis_stopped(client, auth, user_id, redis_server
         search = client.get(f"/v1/users/{user_id}/search?q=food", headers=auth)
         favorites = client.get(f"/v1/users/{user_id}/favorites", headers=auth)
         status = client.get(f"/v1/users/{user_id}/cache", headers=auth)
-    finally:
-        redis_server.start()
     assert write.status_code == 201
     assert write.json["cache"]["watermark"] is None
     assert search.status_code == 200

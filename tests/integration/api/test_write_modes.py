@@ -47,13 +47,10 @@ def test_async_write_succeeds_when_l3_is_down(client, user_id, platform, monkeyp
     assert _post(client, user_id, "async").status_code == 201
 
 
-def test_strict_fails_and_async_succeeds_with_redis_stopped(client, user_id, redis_server):
-    redis_server.stop()
-    try:
+def test_strict_fails_and_async_succeeds_with_redis_stopped(client, user_id, redis_outage):
+    with redis_outage():
         strict = _post(client, user_id, "strict")
         flow_a = _post(client, user_id, "async")
-    finally:
-        redis_server.start()
     assert strict.status_code == 503
     assert strict.json["error"]["code"] == "strict_rebuild_failed"
     assert flow_a.status_code == 201
