@@ -38,12 +38,14 @@ task_routes = {
     "tasks.finish_proactive_caching_job": {"queue": "sweep"},
 }
 
-# One scheduler even if two beats are started: RedBeat holds a lock in Redis; a dead beat's
-# successor takes over once the lock times out (beat renews it on every tick, at most every 10 s).
+# One scheduler even if two beats are started: RedBeat holds a lock in Redis. The active beat renews
+# it on every tick and a waiting beat retries it every tick, so ticks come at least three times per
+# lock timeout: the lock never lapses under a live beat, and a dead beat's successor takes over
+# within the lock timeout plus one tick.
 beat_scheduler = "redbeat.RedBeatScheduler"
 redbeat_redis_url = _settings.redbeat_redis_url
 redbeat_lock_timeout = _settings.redbeat_lock_timeout_s
-beat_max_loop_interval = 10
+beat_max_loop_interval = max(1, min(10, _settings.redbeat_lock_timeout_s // 3))
 beat_schedule = {
     "proactive-caching-sweep": {
         "task": "tasks.run_proactive_caching_job",

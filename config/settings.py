@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     sweep_chunk_size: int = Field(50, gt=0, description="Users per rebuild task the sweep fans out.")
     sweep_rate_limit: str = Field("120/m", description="Celery rate limit of those tasks, per worker.")
     redbeat_lock_timeout_s: int = Field(
-        55, gt=0, le=60, description="A dead beat's successor takes over after."
+        55, ge=3, le=60, description="A dead beat's successor takes over within this plus one beat tick."
     )
 
     # --- HTTP API ------------------------------------------------------------

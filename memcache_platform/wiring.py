@@ -32,6 +32,7 @@ from memcache_platform.tiers.l2_results import ResultCache
 from memcache_platform.tiers.l3_store import L3Store
 from memcache_platform.tiers.locks import Leases
 from memcache_platform.tiers.redis_client import cache_redis
+from memcache_platform.tiers.sweep_progress import SweepProgress
 from memcache_platform.tiers.watermark import Watermarks
 
 
@@ -131,11 +132,15 @@ class Platform:
             max_age_s=self.settings.sweep_max_age_s,
             l4_stats=self.l4_user_stats,
         )
-        return SweepService(self.redis, planner, self.proactive_cache, self.l3)
+        return SweepService(self.sweep_progress, planner, self.proactive_cache, self.l3)
+
+    @cached_property
+    def sweep_progress(self) -> SweepProgress:
+        return SweepProgress(self.redis)
 
     @cached_property
     def warming(self) -> WarmingService:
-        return WarmingService(self.sweep)
+        return WarmingService(self.sweep_progress)  # enqueues and reads: no Mem0 in this process
 
     @cached_property
     def handoff(self) -> Handoff:

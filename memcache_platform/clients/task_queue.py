@@ -43,23 +43,25 @@ def enqueue_sweep() -> str:
 
 
 def task_state(task_id: str) -> dict[str, Any]:
-    """State, name and result (or progress meta) of a task, from the result backend."""
-    from celery.result import AsyncResult
+    """State, name and result (or progress meta) of a task, read from the result backend as data.
 
+    Reads the stored meta directly rather than through ``AsyncResult``, which for a chord's parent
+    subscribes to its children and leaves them tracked by the backend.
+    """
     from tasks.app import app
 
-    result = AsyncResult(task_id, app=app)
     try:
-        state = result.state
-        info = result.info
-        name = getattr(result, "name", None)
+        meta = app.backend.get_task_meta(task_id)
     except Exception as exc:  # noqa: BLE001 - the result backend is Redis: any failure means it is away
         raise BrokerUnavailable(
             f"task state unreadable: result backend unreachable ({type(exc).__name__})"
         ) from exc
-    body: dict[str, Any] = {"task_id": task_id, "state": state, "name": name}
-    if isinstance(info, Exception):
+    state, info = meta.get("status", "PENDING"), meta.get("result")
+    body: dict[str, Any] = {"task_id": task_id, "state": state, "name": meta.get("name")}
+    if isinstance(info, BaseException):
         body["error"] = {"type": type(info).__name__, "message": str(info)}
+    elif isinstance(info, dict) and state == "FAILURE":
+        body["error"] = {"type": info.get("exc_type"), "message": str(info.get("exc_message"))}
     elif info is not None:
         body["result" if state == "SUCCESS" else "meta"] = info
     return body

@@ -3,7 +3,7 @@
 ``SweepPlanner`` chooses (dirty users first, then builds older than a max age; the rest is
 skipped at the cost of one SQL query and one Redis round trip per 1,000 users, never an L4
 read). ``SweepService`` runs the chosen users in chunks and keeps the sweep's progress in the
-Redis hash ``mc:sweep:<id>``.
+Redis hash ``mc:sweep:<id>`` (``tiers.sweep_progress``).
 """
 
 from __future__ import annotations
@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
-
 from memcache_platform.errors import CacheUnavailable, MemoryStoreError, PlatformError
 from memcache_platform.services.proactive_cache import ProactiveCacheService
 from memcache_platform.services.registry import UserRegistry
 from memcache_platform.tiers.l3_store import BuildState, L3Store
+from memcache_platform.tiers.sweep_progress import SweepProgress
 from memcache_platform.tiers.watermark import Watermarks
 
 log = logging.getLogger(__name__)
-PROGRESS_TTL_S = 24 * 3600
 
 
 @dataclass
@@ -135,16 +133,12 @@ class SweepService:
     """Runs sweeps: records progress, rebuilds chunks, refreshes the global view at the end."""
 
     def __init__(
-        self, client: redis.Redis, planner: SweepPlanner, rebuilds: ProactiveCacheService, l3: L3Store
-    ):
-        self.client = client
+        self, progress: SweepProgress, planner: SweepPlanner, rebuilds: ProactiveCacheService, l3: L3Store
+    ) -> None:
+        self.progress = progress
         self.planner = planner
         self.rebuilds = rebuilds
         self.l3 = l3
-
-    @staticmethod
-    def progress_key(sweep_id: str) -> str:
-        return f"mc:sweep:{sweep_id}"
 
     def start(self, sweep_id: str, plan: SweepPlan) -> dict[str, Any]:
         """Record a planned sweep; returns its summary."""
@@ -158,7 +152,7 @@ class SweepService:
             "failed": 0,
             "started_at": time.time(),
         }
-        self._write(sweep_id, summary)
+        self.progress.write(sweep_id, summary)
         return summary
 
     def run_chunk(self, sweep_id: str, users: list[str]) -> ChunkResult:
@@ -173,7 +167,7 @@ class SweepService:
             except PlatformError as exc:
                 log.warning("sweep %s: rebuild of %s failed: %s", sweep_id, user, exc)
                 result.failed[user] = exc.code
-        result.progress = self._advance(
+        result.progress = self.progress.advance(
             sweep_id, done=len(users) - len(result.failed), failed=len(result.failed)
         )
         return result
@@ -181,7 +175,7 @@ class SweepService:
     def finish(self, sweep_id: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
         """Refresh the global favourites view if anything was rebuilt; the sweep's final summary."""
         rebuilt = sum(len(c.get("rebuilt", [])) for c in chunks)
-        summary = self.progress(sweep_id) | {
+        summary = self.progress.read(sweep_id) | {
             "rebuilt": rebuilt,
             "current": sum(len(c.get("current", [])) for c in chunks),
             "coalesced": sum(len(c.get("coalesced", [])) for c in chunks),
@@ -189,41 +183,5 @@ class SweepService:
         }
         if rebuilt:
             summary["global_view_refresh_ms"] = round(self.l3.refresh_global_favorites(), 1)
-        self._write(sweep_id, summary)
+        self.progress.write(sweep_id, summary)
         return summary
-
-    def progress(self, sweep_id: str) -> dict[str, Any]:
-        """The sweep's progress hash ({} when unknown or Redis is down)."""
-        try:
-            raw = self.client.hgetall(self.progress_key(sweep_id))
-        except redis.RedisError:
-            return {}
-        return {k.decode(): _number(v.decode()) for k, v in raw.items()}
-
-    def _write(self, sweep_id: str, values: dict[str, Any]) -> None:
-        try:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.hset(self.progress_key(sweep_id), mapping={k: str(v) for k, v in values.items()})
-            pipe.expire(self.progress_key(sweep_id), PROGRESS_TTL_S)
-            pipe.execute()
-        except redis.RedisError as exc:
-            log.warning("sweep %s: progress not recorded (%s)", sweep_id, exc)
-
-    def _advance(self, sweep_id: str, *, done: int, failed: int) -> dict[str, Any]:
-        try:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.hincrby(self.progress_key(sweep_id), "done", done)
-            pipe.hincrby(self.progress_key(sweep_id), "failed", failed)
-            pipe.execute()
-        except redis.RedisError as exc:
-            log.warning("sweep %s: progress not recorded (%s)", sweep_id, exc)
-        return self.progress(sweep_id)
-
-
-def _number(value: str) -> Any:
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value

@@ -22,11 +22,11 @@ def two_hundred_users(platform, user_id):
 def _wait_finished(platform, sweep_id: str, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        progress = platform.sweep.progress(sweep_id)
+        progress = platform.sweep_progress.read(sweep_id)
         if "finished_at" in progress:
             return progress
         time.sleep(0.1)
-    pytest.fail(f"sweep {sweep_id} did not finish: {platform.sweep.progress(sweep_id)}")
+    pytest.fail(f"sweep {sweep_id} did not finish: {platform.sweep_progress.read(sweep_id)}")
 
 
 def test_plan_puts_the_20_dirty_users_first_and_skips_180(platform, two_hundred_users):
@@ -97,7 +97,7 @@ def test_a_sweep_with_nothing_due_finishes_at_once(platform, celery_worker):
     summary = result.get(timeout=60)
     assert summary["chunks"] == 0
     assert summary["done"] == 0
-    assert "finished_at" in platform.sweep.progress(result.id)
+    assert "finished_at" in platform.sweep_progress.read(result.id)
 
 
 def test_a_write_whose_handoff_and_watermark_bump_were_both_lost_is_found(platform, user_id):

@@ -1,0 +1,117 @@
+"""Terminal renderings of the ``memcache`` command's results: plain aligned text, no dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+
+def cell(value: Any) -> str:
+    """One value as a table cell: ``-`` for None, yes/no for booleans."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def pairs(rows: Iterable[tuple[str, Any]], indent: str = "") -> str:
+    """``key  value`` lines with the values aligned."""
+    rows = [(k, cell(v)) for k, v in rows]
+    width = max((len(k) for k, _ in rows), default=0)
+    return "\n".join(f"{indent}{k.ljust(width)}  {v}".rstrip() for k, v in rows)
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, right: Sequence[int] = ()) -> str:
+    """Columns aligned to their widest cell; the columns in ``right`` are right-aligned."""
+    body = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        out = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in body)])
+
+
+def status(data: dict[str, Any]) -> str:
+    """The tier table of one user, then the hot queries."""
+    entries = data.get("entries") or {}
+    tiers = data.get("tiers") or {}
+    rows: list[tuple[str, Any]] = [
+        ("user", data.get("user_id")),
+        ("watermark", data.get("watermark")),
+        ("built_from", data.get("built_from")),
+        ("built_at", data.get("built_at")),
+        ("stale", data.get("stale")),
+        ("lag_s", data.get("lag_s")),
+        ("generation", data.get("generation")),
+        ("pending", data.get("pending")),
+        ("entries L1", entries.get("L1")),
+        ("entries L2", entries.get("L2")),
+        ("entries L3", entries.get("L3")),
+        ("redis", tiers.get("redis")),
+        ("l3", tiers.get("l3")),
+    ]
+    out = [pairs(rows)]
+    hot = data.get("hot_queries")
+    if hot is None:
+        out.append("hot queries: unknown (Redis unavailable)")
+    elif not hot:
+        out.append("hot queries: none")
+    else:
+        out.append("hot queries:")
+        rows_hot = [(i, q.get("query"), q.get("limit"), q.get("session_id")) for i, q in enumerate(hot, 1)]
+        out.append(_indent(table(["#", "query", "limit", "session"], rows_hot, right=(0, 2))))
+    return "\n".join(out)
+
+
+def rebuild(result: dict[str, Any]) -> str:
+    """A rebuild task's result (``RebuildResult``)."""
+    keys = ("outcome", "rebuilds", "memories", "built_from_watermark", "generation", "l2_entries")
+    rows = [(k, result.get(k)) for k in keys if k in result]
+    categories = result.get("categories")
+    if categories:
+        rows.append(("categories", ", ".join(f"{k}={v}" for k, v in sorted(categories.items()))))
+    if "duration_ms" in result:
+        rows.append(("duration_ms", result["duration_ms"]))
+    return pairs(rows)
+
+
+SWEEP_KEYS = ("total", "dirty", "aged", "skipped", "rebuilt", "current", "coalesced", "failed")
+
+
+def sweep(summary: dict[str, Any]) -> str:
+    """A finished sweep's summary."""
+    rows = [(k, summary.get(k)) for k in SWEEP_KEYS if k in summary]
+    started, finished = summary.get("started_at"), summary.get("finished_at")
+    if isinstance(started, int | float) and isinstance(finished, int | float):
+        rows.append(("duration_s", round(finished - started, 3)))
+    return pairs(rows)
+
+
+def memories(rows: Sequence[dict[str, Any]]) -> str:
+    """Stored memories: id, category, memory."""
+    return table(
+        ["id", "category", "memory"], [(m.get("id"), m.get("category"), m.get("memory")) for m in rows]
+    )
+
+
+def results(rows: Sequence[dict[str, Any]]) -> str:
+    """Search hits: score, category, memory."""
+    return table(
+        ["score", "category", "memory"],
+        [(_score(r.get("score")), r.get("category"), r.get("memory")) for r in rows],
+        right=(0,),
+    )
+
+
+def _score(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else cell(value)
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())

@@ -1,0 +1,60 @@
+"""Progress of a sweep in the Redis hash ``mc:sweep:<id>``: written by the workers, read by people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+
+log = logging.getLogger(__name__)
+PROGRESS_TTL_S = 24 * 3600
+
+
+class SweepProgress:
+    """Best-effort progress records: a Redis failure loses progress, never a rebuild."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    @staticmethod
+    def key(sweep_id: str) -> str:
+        return f"mc:sweep:{sweep_id}"
+
+    def read(self, sweep_id: str) -> dict[str, Any]:
+        """The sweep's progress ({} when unknown or Redis is down)."""
+        try:
+            raw = self.client.hgetall(self.key(sweep_id))
+        except redis.RedisError:
+            return {}
+        return {k.decode(): _number(v.decode()) for k, v in raw.items()}
+
+    def write(self, sweep_id: str, values: dict[str, Any]) -> None:
+        """Set fields of the sweep's record."""
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hset(self.key(sweep_id), mapping={k: str(v) for k, v in values.items()})
+            pipe.expire(self.key(sweep_id), PROGRESS_TTL_S)
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("sweep %s: progress not recorded (%s)", sweep_id, exc)
+
+    def advance(self, sweep_id: str, *, done: int, failed: int) -> dict[str, Any]:
+        """Count users a chunk finished; returns the progress after it."""
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hincrby(self.key(sweep_id), "done", done)
+            pipe.hincrby(self.key(sweep_id), "failed", failed)
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("sweep %s: progress not recorded (%s)", sweep_id, exc)
+        return self.read(sweep_id)
+
+
+def _number(value: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
