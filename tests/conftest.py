@@ -19,6 +19,8 @@ from memcache_platform.dev.servers import PostgresServer, RedisServer
 TEST_VAR = Path(__file__).resolve().parent.parent / "var" / "test" / f"run-{os.getpid()}"
 API_KEY = "test-key"
 ADMIN_KEY = "test-admin-key"
+TENANT_KEY = "test-tenant-key"  # users whose id starts with "acme-"
+PAIR_KEY = "test-pair-key"  # users "alice" and "bob" only
 _servers: dict[str, RedisServer | PostgresServer] = {}
 
 
@@ -31,7 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
         MEMCACHE_REDIS_URL=redis_server.url,
         MEMCACHE_DATABASE_URL=pg.create_database("memcache_test", drop_first=True),
         MEMCACHE_MEM0_DIR=str(TEST_VAR / "mem0"),
-        MEMCACHE_API_KEYS=API_KEY,
+        MEMCACHE_API_KEYS=f"{API_KEY},{TENANT_KEY}=acme-*,{PAIR_KEY}=alice|bob",
         MEMCACHE_ADMIN_API_KEYS=ADMIN_KEY,
         MEMCACHE_MEM0_TIMEOUT_S="30",
     )

@@ -38,4 +38,5 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     for module in (health, memories, search, favorites, cache, warming, stats, openapi, metrics):
         app.register_blueprint(module.bp)
     app.register_blueprint(warming.admin)
+    app.register_blueprint(warming.tasks_bp)
     return app

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
-
 from flask import g, request
 
 from memcache_platform.api.context import settings
+from memcache_platform.api.keys import find_key, parse_keys
 from memcache_platform.errors import PlatformError
+from memcache_platform.ids import validate_user_id
 
 
 class Unauthorized(PlatformError):
@@ -20,24 +20,27 @@ class Forbidden(PlatformError):
     status = 403
 
 
-def _matches(candidate: str, keys: list[str]) -> bool:
-    # Compare against every key, so the time taken does not tell which prefix matched.
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(candidate.encode(), key.encode())
-    return found
-
-
 def authenticate() -> None:
-    """``before_request`` of data blueprints: any configured key passes."""
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    """``before_request`` of data blueprints: a known key, and one allowed to reach the path's user."""
+    scheme, _, candidate = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not candidate.strip():
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-    key = key.strip()
     conf = settings()
-    g.is_admin = _matches(key, conf.admin_api_keys)
-    if not (g.is_admin or _matches(key, conf.api_keys)):
+    key = find_key(candidate.strip(), parse_keys(tuple(conf.api_keys), tuple(conf.admin_api_keys)))
+    if key is None:
         raise Unauthorized("invalid API key")
+    g.api_key = key
+    g.is_admin = key.admin
+    user_id = (request.view_args or {}).get("user_id")
+    if user_id is not None and not key.allows(validate_user_id(user_id)):
+        raise Forbidden(f"this API key may not access user {user_id!r}")
+
+
+def require_unrestricted() -> None:
+    """``before_request`` of routes that see across users: keys limited to a tenant may not."""
+    authenticate()
+    if g.api_key.restricted:
+        raise Forbidden("this route needs an API key that is not limited to some users")
 
 
 def require_admin() -> None:

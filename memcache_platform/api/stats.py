@@ -2,12 +2,12 @@
 
 from flask import Blueprint, Response, jsonify, request
 
-from memcache_platform.api.auth import authenticate
+from memcache_platform.api.auth import require_unrestricted
 from memcache_platform.api.context import platform
 from memcache_platform.errors import InvalidInput
 
 bp = Blueprint("stats", __name__, url_prefix="/v1/stats")
-bp.before_request(authenticate)
+bp.before_request(require_unrestricted)  # aggregates across tenants
 
 
 @bp.get("/favorites")

@@ -4,14 +4,16 @@ import uuid
 
 from flask import Blueprint, Response, jsonify
 
-from memcache_platform.api.auth import authenticate, require_admin
+from memcache_platform.api.auth import authenticate, require_admin, require_unrestricted
 from memcache_platform.api.context import platform
 from memcache_platform.errors import InvalidInput
 from memcache_platform.ids import validate_user_id
 
 bp = Blueprint("warming", __name__, url_prefix="/v1")
+tasks_bp = Blueprint("tasks", __name__, url_prefix="/v1")
 admin = Blueprint("warming_admin", __name__, url_prefix="/v1")
 bp.before_request(authenticate)
+tasks_bp.before_request(require_unrestricted)  # task results name users: not for tenant keys
 admin.before_request(require_admin)
 
 
@@ -29,7 +31,7 @@ def warm_all() -> tuple[Response, int]:
     return jsonify({"task_id": task_id, "status_url": f"/v1/tasks/{task_id}"}), 202
 
 
-@bp.get("/tasks/<task_id>")
+@tasks_bp.get("/tasks/<task_id>")
 def task(task_id: str) -> Response:
     """State, result or progress of a task."""
     try:
