@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     max_messages: int = Field(50, gt=0)
     max_message_chars: int = Field(4000, gt=0)
 
+    # --- rate limits per API key (Flask-Limiter syntax) ------------------------------
+    rate_limit_enabled: bool = True
+    rate_limit_writes: str = Field("120/minute", description="Writes and deletes per key.")
+    rate_limit_searches: str = Field("600/minute", description="Searches per key.")
+
     # --- Celery ------------------------------------------------------------
     task_max_retries: int = 5
     flower_basic_auth: str | None = Field(None, description="user:password for Flower.")
@@ -120,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def effective_result_backend(self) -> str:
         return self.result_backend or _redis_db_url(self.redis_url, 2)
+
+    @property
+    def rate_limit_storage_url(self) -> str:
+        return _redis_db_url(self.redis_url, 4)
 
     @property
     def redbeat_redis_url(self) -> str:

@@ -21,6 +21,7 @@ API_KEY = "test-key"
 ADMIN_KEY = "test-admin-key"
 TENANT_KEY = "test-tenant-key"  # users whose id starts with "acme-"
 PAIR_KEY = "test-pair-key"  # users "alice" and "bob" only
+RATE_KEY = "test-rate-key"  # used only by the rate-limit tests, so its counters start at zero
 _servers: dict[str, RedisServer | PostgresServer] = {}
 
 
@@ -33,9 +34,12 @@ def pytest_configure(config: pytest.Config) -> None:
         MEMCACHE_REDIS_URL=redis_server.url,
         MEMCACHE_DATABASE_URL=pg.create_database("memcache_test", drop_first=True),
         MEMCACHE_MEM0_DIR=str(TEST_VAR / "mem0"),
-        MEMCACHE_API_KEYS=f"{API_KEY},{TENANT_KEY}=acme-*,{PAIR_KEY}=alice|bob",
+        MEMCACHE_API_KEYS=f"{API_KEY},{TENANT_KEY}=acme-*,{PAIR_KEY}=alice|bob,{RATE_KEY}",
         MEMCACHE_ADMIN_API_KEYS=ADMIN_KEY,
         MEMCACHE_MEM0_TIMEOUT_S="30",
+        # The suite writes far faster than a user would; test_rate_limits lowers these itself.
+        MEMCACHE_RATE_LIMIT_WRITES="1000000/minute",
+        MEMCACHE_RATE_LIMIT_SEARCHES="1000000/minute",
     )
     from config.settings import get_settings
     from memcache_platform.db.migrate import upgrade

@@ -17,9 +17,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         errors,
         favorites,
         health,
+        mem0_compat,
         memories,
         metrics,
         openapi,
+        ratelimit,
         search,
         stats,
         warming,
@@ -35,8 +37,10 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     if not (settings.api_keys or settings.admin_api_keys):
         logging.getLogger(__name__).warning("no API keys configured: every data route answers 401")
     errors.register(app)
+    ratelimit.init_app(app, settings)
     for module in (health, memories, search, favorites, cache, warming, stats, openapi, metrics):
         app.register_blueprint(module.bp)
     app.register_blueprint(warming.admin)
     app.register_blueprint(warming.tasks_bp)
+    app.register_blueprint(mem0_compat.bp)  # Mem0's platform REST API, for mem0.MemoryClient
     return app

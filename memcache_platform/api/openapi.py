@@ -374,4 +374,6 @@ def document() -> dict[str, Any]:
 @bp.get("/openapi.json")
 def openapi_json() -> Response:
     """The OpenAPI document."""
-    return jsonify(document())
+    from memcache_platform.api import mem0_compat
+
+    return jsonify(mem0_compat.extend_openapi(document()))

@@ -101,6 +101,8 @@ class Mem0Backend(Protocol):
     def delete(self, memory_id: str) -> None: ...
     def ping(self) -> None: ...
     def list_users(self) -> list[str]: ...
+    def update(self, memory_id: str, text: str, *, metadata: dict[str, Any] | None) -> None: ...
+    def history(self, memory_id: str) -> list[dict[str, Any]]: ...
     def user_stats(self) -> dict[str, tuple[int, datetime | None]]: ...
 
 
@@ -199,6 +201,13 @@ class LocalMem0Backend:
     def delete(self, memory_id):  # type: ignore[no-untyped-def]
         self.memory.delete(memory_id)
 
+    def update(self, memory_id, text, *, metadata=None):  # type: ignore[no-untyped-def]
+        # ``text=``: in mem0ai 2.x ``data=`` is a deprecated alias that logs a warning on every call.
+        self.memory.update(memory_id, text=text, metadata=metadata)
+
+    def history(self, memory_id):  # type: ignore[no-untyped-def]
+        return list(self.memory.history(memory_id))
+
     def ping(self) -> None:
         with self.pool.connection(timeout=2) as conn:
             conn.execute("SELECT 1")
@@ -234,6 +243,14 @@ class HostedMem0Backend:
 
     def delete(self, memory_id):  # type: ignore[no-untyped-def]
         self.client.delete(memory_id)
+
+    def update(self, memory_id, text, *, metadata=None):  # type: ignore[no-untyped-def]
+        extra = {"metadata": metadata} if metadata else {}
+        self.client.update(memory_id, text=text, **extra)  # PUT /v1/memories/{id}/
+
+    def history(self, memory_id):  # type: ignore[no-untyped-def]
+        result = self.client.history(memory_id)  # GET /v1/memories/{id}/history/
+        return list(result.get("results", []) if isinstance(result, dict) else result)
 
     def ping(self) -> None:
         self.client._validate_api_key()  # GET /v1/ping/
@@ -328,6 +345,21 @@ class Mem0ClientWrapper:
         if user_id is not None:
             self.get(memory_id, user_id=user_id)
         self._call("delete", lambda: self.backend.delete(memory_id))
+
+    def update(
+        self, memory_id: str, text: str, *, user_id: str, metadata: dict[str, Any] | None = None
+    ) -> MemoryRecord:
+        """Replace the text of one memory of ``user_id`` (merging ``metadata``); the updated memory.
+
+        ``MemoryNotFound`` when missing or owned by another user, as for ``get``.
+        """
+        self.get(memory_id, user_id=user_id)
+        self._call("update", lambda: self.backend.update(memory_id, text, metadata=metadata))
+        return self.get(memory_id, user_id=user_id)
+
+    def history(self, memory_id: str) -> list[dict[str, Any]]:
+        """Mem0's change log of one memory (ADD, UPDATE, DELETE events), oldest first."""
+        return self._call("history", lambda: self.backend.history(memory_id))
 
     def user_stats(self) -> dict[str, tuple[int, datetime | None]]:
         """Per user id: (memory count, newest change) in L4; {} when the backend cannot tell."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.clients.mem0_client import Mem0ClientWrapper, MemoryRecord
+from memcache_platform.errors import MemoryNotFound
 from memcache_platform.services.extraction import StoredMemory
 from memcache_platform.services.handoff import HandoffResult
 
@@ -30,3 +31,49 @@ class MemoryService:
         """Delete one memory of the user in L4, then hand off the rebuild."""
         self.mem0.delete(memory_id, user_id=user_id)
         return self.handoff(user_id)
+
+    def find(self, memory_id: str) -> MemoryRecord:
+        """One memory by its id alone, with its owner; ``MemoryNotFound`` also for a memory of no user."""
+        record = self.mem0.get(memory_id)
+        if not record.user_id:
+            raise MemoryNotFound(f"memory {memory_id} not found")
+        return record
+
+    def get(self, user_id: str, memory_id: str) -> MemoryRecord:
+        """One memory of the user; ``MemoryNotFound`` when missing or owned by another user."""
+        return self.mem0.get(memory_id, user_id=user_id)
+
+    def records(self, user_id: str) -> list[MemoryRecord]:
+        """Every memory of the user from L4, oldest first, with all of Mem0's fields (metadata included)."""
+        return self.mem0.get_all(user_id=user_id)
+
+    def update(self, user_id: str, memory_id: str, text: str) -> tuple[MemoryRecord, HandoffResult]:
+        """Replace the text of one memory of the user in L4, then hand off the rebuild like a write.
+
+        The category, topic and value the tiers summarise are re-derived from the new text, so the
+        favourites never keep the old value of an edited memory.
+        """
+        from memcache_platform.extractors import RulesExtractor
+
+        fact = RulesExtractor().classify(text)
+        metadata = {"category": fact.category, "topic": fact.topic, "value": fact.value}
+        record = self.mem0.update(memory_id, text, user_id=user_id, metadata=metadata)
+        return record, self.handoff(user_id)
+
+    def history(self, user_id: str, memory_id: str) -> list[dict[str, object]]:
+        """Mem0's change log of one memory of the user, oldest first."""
+        self.mem0.get(memory_id, user_id=user_id)
+        return self.mem0.history(memory_id)
+
+    def delete_all(self, user_id: str) -> tuple[int, HandoffResult | None]:
+        """Delete every memory of the user in L4, then hand off one rebuild (none if there was nothing)."""
+        deleted = 0
+        try:
+            for record in self.mem0.get_all(user_id=user_id):
+                self.mem0.delete(record.id)
+                deleted += 1
+        except Exception:
+            if deleted:
+                self.handoff(user_id)  # what was deleted stays deleted: the tiers must learn it
+            raise
+        return deleted, (self.handoff(user_id) if deleted else None)
