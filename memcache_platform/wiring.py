@@ -16,6 +16,7 @@ import redis
 from config.settings import Settings, get_settings
 from memcache_platform.clients.mem0_client import EMBEDDING_DIMS, EMBEDDING_MODEL, Mem0ClientWrapper
 from memcache_platform.services.cache_status import CacheStatusService
+from memcache_platform.services.erasure import ErasureService
 from memcache_platform.services.extraction import ExtractionService
 from memcache_platform.services.favorites import FavoritesService
 from memcache_platform.services.handoff import Handoff
@@ -137,6 +138,10 @@ class Platform:
     @cached_property
     def sweep_progress(self) -> SweepProgress:
         return SweepProgress(self.redis)
+
+    @cached_property
+    def erasure(self) -> ErasureService:
+        return ErasureService(self.mem0, self.l3, self.redis, self.registry)
 
     @cached_property
     def warming(self) -> WarmingService:

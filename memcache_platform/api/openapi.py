@@ -305,6 +305,15 @@ def document() -> dict[str, Any]:
                     "responses": _ok(202, _TASK_REF, "enqueued") | _error_responses(400, 401, 503),
                 },
             },
+            "/v1/users/{user_id}": {
+                "parameters": [_USER_ID],
+                "delete": {
+                    "summary": "Erase a user from L4, L3, L2, the registry and the hot-query log (admin key)",
+                    "security": secured,
+                    "responses": _ok(200, {"type": "object"}, "erased")
+                    | _error_responses(400, 401, 403, 503),
+                },
+            },
             "/v1/cache/warm-all": {
                 "post": {
                     "summary": "Enqueue run_proactive_caching_job now (admin key)",

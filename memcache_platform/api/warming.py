@@ -1,4 +1,4 @@
-"""Manual triggers: warm one user, warm everyone (admin), follow a task."""
+"""Manual triggers (warm one user, warm everyone, follow a task) and erasing a user (admin)."""
 
 import uuid
 
@@ -22,6 +22,12 @@ def warm_user(user_id: str) -> tuple[Response, int]:
     """Enqueue a rebuild of one user (even if current); 202 with the task id."""
     task_id = platform().warming.warm_user(validate_user_id(user_id))
     return jsonify({"task_id": task_id, "status_url": f"/v1/tasks/{task_id}"}), 202
+
+
+@admin.delete("/users/<user_id>")
+def erase_user(user_id: str) -> Response:
+    """Erase a user from L4, L3, L2, the registry and the hot-query log (admin key)."""
+    return jsonify({"user_id": user_id, "erased": platform().erasure.erase(validate_user_id(user_id))})
 
 
 @admin.post("/cache/warm-all")

@@ -103,6 +103,7 @@ class Mem0Backend(Protocol):
     def list_users(self) -> list[str]: ...
     def update(self, memory_id: str, text: str, *, metadata: dict[str, Any] | None) -> None: ...
     def history(self, memory_id: str) -> list[dict[str, Any]]: ...
+    def erase_user(self, user_id: str) -> int: ...
     def user_stats(self) -> dict[str, tuple[int, datetime | None]]: ...
 
 
@@ -201,6 +202,19 @@ class LocalMem0Backend:
     def delete(self, memory_id):  # type: ignore[no-untyped-def]
         self.memory.delete(memory_id)
 
+    def erase_user(self, user_id: str) -> int:
+        """Delete every memory of the user and purge their texts from Mem0's history file too."""
+        ids = [item["id"] for item in self.get_all(user_id=user_id, limit=1_000_000)]
+        for memory_id in ids:
+            self.memory.delete(memory_id)
+        if ids:
+            db = self.memory.db  # Mem0 keeps old and new texts per memory id in SQLite
+            marks = ",".join("?" * len(ids))
+            with db._lock:
+                db.connection.execute(f"DELETE FROM history WHERE memory_id IN ({marks})", ids)
+                db.connection.commit()
+        return len(ids)
+
     def update(self, memory_id, text, *, metadata=None):  # type: ignore[no-untyped-def]
         # ``text=``: in mem0ai 2.x ``data=`` is a deprecated alias that logs a warning on every call.
         self.memory.update(memory_id, text=text, metadata=metadata)
@@ -243,6 +257,11 @@ class HostedMem0Backend:
 
     def delete(self, memory_id):  # type: ignore[no-untyped-def]
         self.client.delete(memory_id)
+
+    def erase_user(self, user_id: str) -> int:
+        count = len(self.get_all(user_id=user_id, limit=1000))
+        self.client.delete_all(user_id=user_id)  # the platform purges its own history
+        return count
 
     def update(self, memory_id, text, *, metadata=None):  # type: ignore[no-untyped-def]
         extra = {"metadata": metadata} if metadata else {}
@@ -356,6 +375,10 @@ class Mem0ClientWrapper:
         self.get(memory_id, user_id=user_id)
         self._call("update", lambda: self.backend.update(memory_id, text, metadata=metadata))
         return self.get(memory_id, user_id=user_id)
+
+    def erase_user(self, user_id: str) -> int:
+        """Delete every memory of the user (and, locally, their history); how many there were."""
+        return self._call("erase_user", lambda: self.backend.erase_user(user_id))
 
     def history(self, memory_id: str) -> list[dict[str, Any]]:
         """Mem0's change log of one memory (ADD, UPDATE, DELETE events), oldest first."""
