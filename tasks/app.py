@@ -1,7 +1,7 @@
 """The Celery application, configured from ``config.celeryconfig``."""
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import after_setup_logger, after_setup_task_logger, worker_init, worker_process_init
 
 app = Celery("memcache_platform")
 app.config_from_object("config.celeryconfig")
@@ -27,3 +27,12 @@ def _build_mem0(**_: object) -> None:
     from memcache_platform.wiring import get_platform
 
     get_platform().mem0  # noqa: B018 - builds it
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_logs(logger, **_: object) -> None:  # type: ignore[no-untyped-def]
+    """Keep passwords in URLs out of worker and beat logs."""
+    from config.logging import install_redaction
+
+    install_redaction(logger)

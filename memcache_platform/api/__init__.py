@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask
 
+from config.logging import configure_logging, install_redaction
 from config.settings import Settings, get_settings
 from memcache_platform.wiring import Platform, get_platform
 
@@ -30,7 +31,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     settings = settings or get_settings()
     if platform is None:
         platform = get_platform() if settings is get_settings() else Platform(settings)
+    configure_logging(settings.log_level)
     app = Flask(__name__)
+    install_redaction(app.logger)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
     app.json.sort_keys = False
     app.extensions["memcache"] = platform

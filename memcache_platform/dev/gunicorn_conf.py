@@ -3,6 +3,7 @@
 Override with ``GUNICORN_CMD_ARGS`` (for example ``--bind 0.0.0.0:8000 --workers 4``).
 """
 
+import logging
 import os
 
 bind = os.environ.get("MEMCACHE_BIND", "127.0.0.1:8000")
@@ -26,3 +27,10 @@ def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn's own error log gets the same redaction of passwords in URLs."""
+    from config.logging import install_redaction
+
+    install_redaction(logging.getLogger("gunicorn.error"))
