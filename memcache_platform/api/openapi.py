@@ -93,6 +93,7 @@ _SEARCH = {
         "watermark": {"type": ["integer", "null"]},
         "generation": {"type": ["integer", "null"]},
         "degraded": {"type": "boolean"},
+        "stale": {"type": "boolean"},
     },
 }
 _CACHE_STATUS = {

@@ -44,6 +44,7 @@ def search(user_id: str) -> Response:
             "watermark": answer.watermark,
             "generation": answer.generation,
             "degraded": answer.degraded,
+            "stale": answer.stale,
         }
     )
     response.headers["X-Cache-Tier"] = answer.tier

@@ -125,7 +125,7 @@ class LocalMem0Backend:
             min_size=1,
             max_size=5,
             open=False,
-            timeout=settings.mem0_timeout_s,
+            timeout=settings.mem0_timeout_s / 2,  # an unreachable database fails as such, not as a timeout
             check=ConnectionPool.check_connection,
             kwargs={"connect_timeout": 5},
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from memcache_platform import metrics
 from memcache_platform.clients.mem0_client import Mem0ClientWrapper, MemoryRecord
-from memcache_platform.errors import CacheUnavailable
+from memcache_platform.errors import CacheUnavailable, MemoryStoreError
 from memcache_platform.services.summary import fact_of
 from memcache_platform.tiers.hot_queries import HotQueries, QuerySpec
 from memcache_platform.tiers.l2_results import L2Entry, ResultCache, query_hash
@@ -32,6 +32,7 @@ class SearchAnswer:
     watermark: int | None
     generation: int | None
     degraded: bool = False  # True when Redis was unavailable
+    stale: bool = False  # True when L4 was down and an L2 entry older than the latest write answered
 
 
 def result_of(record: MemoryRecord) -> dict[str, Any]:
@@ -69,24 +70,24 @@ class SearchService:
         except CacheUnavailable as exc:
             log.warning("search of %s: Redis unavailable (%s), answering from L4", user_id, exc)
             return self._answer(self._l4(user_id, query, limit, session_id), "L4", None, None, degraded=True)
+        entry = None
         try:
-            entry = self._fresh(user_id, view.generation, qhash, view.watermark)
-            if entry is not None:
+            entry = self.l2.get(user_id, view.generation, qhash)
+            fresh = entry is not None and entry.watermark >= view.watermark
+            metrics.CACHE_LOOKUPS.labels("L2", "hit" if fresh else "miss").inc()
+            if fresh:
                 return self._answer(entry.results, "L2", view.watermark, view.generation)
-            results = self._single_flight(
+            return self._single_flight(
                 user_id, query, limit, session_id, qhash, view.generation, view.watermark
             )
         except CacheUnavailable as exc:  # Redis went away mid-search
             log.warning("search of %s: Redis unavailable (%s), answering from L4", user_id, exc)
             return self._answer(self._l4(user_id, query, limit, session_id), "L4", None, None, degraded=True)
-        return results
-
-    def _fresh(self, user_id: str, generation: int, qhash: str, watermark: int) -> L2Entry | None:
-        """The L2 entry if it was built from the current watermark; older ones are misses."""
-        entry = self.l2.get(user_id, generation, qhash)
-        fresh = entry is not None and entry.watermark >= watermark
-        metrics.CACHE_LOOKUPS.labels("L2", "hit" if fresh else "miss").inc()
-        return entry if fresh else None
+        except MemoryStoreError:
+            if entry is None:
+                raise  # nothing cached: the caller gets Mem0's error (503)
+            # L4 is down: an entry older than the latest write beats no answer, and says so.
+            return self._answer(entry.results, "L2", view.watermark, view.generation, stale=True)
 
     def _single_flight(
         self, user_id: str, query: str, limit: int, session_id: str | None, qhash: str, gen: int, wm: int
@@ -117,7 +118,13 @@ class SearchService:
 
     @staticmethod
     def _answer(
-        results: list[dict[str, Any]], tier: str, wm: int | None, gen: int | None, *, degraded: bool = False
+        results: list[dict[str, Any]],
+        tier: str,
+        wm: int | None,
+        gen: int | None,
+        *,
+        degraded: bool = False,
+        stale: bool = False,
     ) -> SearchAnswer:
         metrics.TIER_READS.labels("search", tier).inc()
-        return SearchAnswer(results, tier, wm, gen, degraded)
+        return SearchAnswer(results, tier, wm, gen, degraded, stale)

@@ -1,0 +1,86 @@
+"""A TCP proxy for fault injection: forwards to a server, or delays, or drops, on command.
+
+Stands between Mem0 and its PostgreSQL in tests, so "Mem0 slow" and "Mem0 unreachable" are real
+network conditions for the platform's code, not mocks.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+
+class TcpProxy:
+    """Listens on 127.0.0.1:<port>; ``mode`` is "pass", "delay" or "drop"."""
+
+    def __init__(self, target: tuple[str, int] | Path, *, delay_s: float = 5.0) -> None:
+        self.target = target
+        self.delay_s = delay_s
+        self.mode = "pass"
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def set_mode(self, mode: str) -> None:
+        """Switch mode; "drop" also cuts every open connection."""
+        self.mode = mode
+        if mode == "drop":
+            with self._lock:
+                for conn in self._conns:
+                    try:
+                        conn.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    conn.close()
+                self._conns.clear()
+
+    def close(self) -> None:
+        self.set_mode("drop")
+        self._listener.close()
+
+    def _connect_target(self) -> socket.socket:
+        if isinstance(self.target, Path):
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(str(self.target))
+            return upstream
+        return socket.create_connection(self.target)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.mode == "drop":
+                client.close()
+                continue
+            try:
+                upstream = self._connect_target()
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                if self.mode == "delay":
+                    time.sleep(self.delay_s)
+                if self.mode == "drop":
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
