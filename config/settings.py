@@ -79,7 +79,9 @@ class Settings(BaseSettings):
     search_wait_ms: int = Field(1500, ge=0, description="Single flight: how long others wait for it.")
     hot_queries_top_n: int = Field(10, ge=0, description="Hot queries per user warmed into L2 by a rebuild.")
     hot_query_half_life_s: float = Field(24 * 3600, gt=0, description="Decay of a query's hotness.")
-    rebuild_lock_ttl_s: int = Field(120, gt=0, description="Coalescing lock; a dead rebuild frees it then.")
+    rebuild_lock_ttl_s: int = Field(
+        30, ge=5, description="Coalescing lock, renewed as a rebuild progresses; a dead rebuild's lapses."
+    )
     pending_ttl_s: int = Field(60, gt=0, description="A lost hand-off blocks new ones at most this long.")
     rebuild_settle_ms: int = Field(100, ge=0, description="Wait for a burst of writes to end ...")
     rebuild_max_delay_ms: int = Field(1000, ge=0, description="... but never longer than this.")

@@ -10,7 +10,11 @@ TRANSIENT = (MemoryStoreUnavailable, CacheUnavailable)
 
 # Bound to our app, not @shared_task: Celery's current app is thread-local, and from another thread
 # (gunicorn's gthread workers, the hand-off pool) a shared task publishes through the *default* app.
+COALESCED_RETRIES = 3
+
+
 @app.task(
+    bind=True,
     name="tasks.update_user_favorite_cache",
     acks_late=True,
     autoretry_for=TRANSIENT,
@@ -19,7 +23,14 @@ TRANSIENT = (MemoryStoreUnavailable, CacheUnavailable)
     retry_jitter=True,
     max_retries=8,
 )
-def update_user_favorite_cache(user_id: str, force: bool = False) -> dict[str, object]:
-    """Rebuild one user's L3 rows and L2 generation from L4; the result says what, from what, how long."""
-    service = get_platform().proactive_cache
-    return service.update_user_favorite_cache(validate_user_id(user_id), force=bool(force)).to_dict()
+def update_user_favorite_cache(self, user_id: str, force: bool = False) -> dict[str, object]:
+    """Rebuild one user's L3 rows and L2 generation from L4; the result says what, from what, how long.
+
+    "coalesced" (another rebuild holds the user) is retried once that lock could have lapsed: the
+    holder normally runs again for us, but a holder killed mid-rebuild never will.
+    """
+    platform = get_platform()
+    result = platform.proactive_cache.update_user_favorite_cache(validate_user_id(user_id), force=bool(force))
+    if result.outcome == "coalesced" and self.request.retries < COALESCED_RETRIES:
+        raise self.retry(countdown=platform.settings.rebuild_lock_ttl_s, max_retries=COALESCED_RETRIES + 8)
+    return result.to_dict()

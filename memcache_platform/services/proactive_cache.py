@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -103,7 +104,9 @@ class ProactiveCacheService:
                     watermark = self._watermark(user_id)
                     if not (force and result.rebuilds == 0) and self._is_current(user_id, watermark):
                         break
-                    self._rebuild_once(user_id, watermark, result)
+                    self._rebuild_once(
+                        user_id, watermark, result, keepalive=lambda: self._renew(user_id, token)
+                    )
                     if not self._call(lambda: self.coordinator.is_pending(user_id)):
                         break
             finally:
@@ -125,6 +128,10 @@ class ProactiveCacheService:
         result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
         metrics.REBUILDS.labels("strict").inc()
         return result
+
+    def _renew(self, user_id: str, token: str | None) -> None:
+        if token and self.coordinator is not None:
+            self.coordinator.renew(user_id, token)
 
     def _call(self, fn):  # type: ignore[no-untyped-def]
         """Run a coordination call; without Redis (or coordinator) rebuilds go on uncoordinated."""
@@ -177,7 +184,14 @@ class ProactiveCacheService:
         except CacheUnavailable:
             return False
 
-    def _rebuild_once(self, user_id: str, watermark: int | None, result: RebuildResult) -> None:
+    def _rebuild_once(
+        self,
+        user_id: str,
+        watermark: int | None,
+        result: RebuildResult,
+        *,
+        keepalive: Callable[[], None] = lambda: None,
+    ) -> None:
         """Read L4 once; replace L3 rows in one transaction; warm and publish the next L2 generation."""
         started = time.perf_counter()
         read_at = datetime.now(UTC)  # the build reflects L4 as of this moment (the sweep compares it)
@@ -187,6 +201,7 @@ class ProactiveCacheService:
             for r, f in ((r, fact_of(r)) for r in records)
         ]
         summary = summarize(records)
+        keepalive()
         result.l3_written = self.l3.replace_user(
             L3Build(
                 user_id=user_id,
@@ -205,12 +220,15 @@ class ProactiveCacheService:
             summary.counts,
             watermark,
         )
-        self._warm_l2(user_id, watermark, result)
+        keepalive()
+        self._warm_l2(user_id, watermark, result, keepalive)
         metrics.REBUILD_SECONDS.observe(time.perf_counter() - started)
         if (last_write := watermark_time(watermark)) is not None:
             metrics.REBUILD_LAG_SECONDS.observe(max(0.0, time.time() - last_write))
 
-    def _warm_l2(self, user_id: str, watermark: int | None, result: RebuildResult) -> None:
+    def _warm_l2(
+        self, user_id: str, watermark: int | None, result: RebuildResult, keepalive: Callable[[], None]
+    ) -> None:
         """Search the user's hot queries under generation g+1, then publish g+1 in one step."""
         if self.l2 is None or self.hot is None or watermark is None:
             return
@@ -218,6 +236,7 @@ class ProactiveCacheService:
             generation = self.l2.state(user_id).generation + 1
             entries = {}
             for spec in self.hot.top(user_id, self.tuning.hot_top_n):
+                keepalive()
                 hits = self.mem0.search(spec.query, user_id=user_id, limit=spec.limit, run_id=spec.session_id)
                 entries[query_hash(spec.query, spec.limit, spec.session_id)] = L2Entry(
                     watermark, [result_of(h) for h in hits], time.time()

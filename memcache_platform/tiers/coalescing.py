@@ -64,5 +64,9 @@ class RebuildCoordinator:
         """The user's rebuild lock token, or None when another rebuild holds it."""
         return self.leases.acquire(self.lock_key(user_id), self.lock_ttl_ms)
 
+    def renew(self, user_id: str, token: str) -> bool:
+        """Keep the lock while a rebuild progresses: a dead rebuild's lock lapses within its TTL."""
+        return self.leases.renew(self.lock_key(user_id), token, self.lock_ttl_ms)
+
     def unlock(self, user_id: str, token: str) -> None:
         self.leases.release(self.lock_key(user_id), token)

@@ -9,6 +9,12 @@ import redis
 
 from memcache_platform.errors import CacheUnavailable
 
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -23,6 +29,7 @@ class Leases:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
 
     def acquire(self, key: str, ttl_ms: int) -> str | None:
         """A token when the lease was free and is now ours, else None."""
@@ -31,6 +38,13 @@ class Leases:
             return token if self.client.set(key, token, nx=True, px=ttl_ms) else None
         except redis.RedisError as exc:
             raise CacheUnavailable(f"lease {key} unavailable: Redis unavailable ({exc})") from exc
+
+    def renew(self, key: str, token: str, ttl_ms: int) -> bool:
+        """Extend a lease we still hold; False if it expired (or Redis is away)."""
+        try:
+            return bool(self._renew(keys=[key], args=[token, ttl_ms]))
+        except redis.RedisError:
+            return False
 
     def release(self, key: str, token: str) -> None:
         """Release the lease if it is still ours (it may have expired and passed to another owner)."""

@@ -1,0 +1,91 @@
+"""A worker child killed with SIGKILL in the middle of a rebuild: nothing half-written, and it runs again."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from memcache_platform.tiers.hot_queries import QuerySpec
+from tasks import update_user_favorite_cache
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+QUEUE = "killtest"  # a queue only this test's worker reads, so the session worker cannot take the task
+HOT = 60  # hot queries to warm: makes the rebuild last long enough to be killed in the middle
+
+
+@pytest.fixture
+def prefork_worker(tmp_path, platform):
+    env = os.environ | {
+        "MEMCACHE_HOT_QUERIES_TOP_N": str(HOT),
+        "MEMCACHE_REBUILD_LOCK_TTL_S": "5",  # the dead child's lock lapses quickly
+    }
+    log = (tmp_path / "worker.log").open("wb")
+    command = [sys.executable, "-m", "celery", "-A", "tasks", "worker", "--pool=prefork", "--concurrency=1"]
+    proc = subprocess.Popen(
+        [*command, f"--queues={QUEUE}", "--loglevel=INFO", f"--hostname=kill@{os.getpid()}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield proc, tmp_path / "worker.log"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _child(proc: subprocess.Popen) -> psutil.Process:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        children = psutil.Process(proc.pid).children()
+        if children:
+            return children[0]
+        time.sleep(0.2)
+    pytest.fail("the worker started no child")
+
+
+def test_sigkill_mid_rebuild(prefork_worker, platform, user_id, write):
+    proc, log_path = prefork_worker
+    write(user_id, "My favourite food is pho. I'm good at Python")
+    for i in range(HOT):
+        platform.hot_queries.record(user_id, QuerySpec(f"question number {i} about food", 3))
+    platform.proactive_cache.rebuild_now(user_id)  # a complete build and generation to compare with
+    before_l3, before_l2 = platform.l3.get(user_id), platform.l2.state(user_id)
+    write(user_id, "I love ramen")
+
+    result = update_user_favorite_cache.apply_async(args=[user_id], kwargs={"force": True}, queue=QUEUE)
+    child = _child(proc)
+    deadline = time.monotonic() + 90
+    while result.state != "STARTED":  # the child builds Mem0 first, then takes the task
+        assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+        time.sleep(0.05)
+    time.sleep(0.5)  # well inside the warming of 60 hot queries
+    child.send_signal(signal.SIGKILL)
+
+    # Nothing half-done: L3 is the old build or a whole new one; L2's generation moved whole or not at all.
+    l3 = platform.l3.get(user_id)
+    assert len(platform.l3.facts(user_id)) == l3.summary.memory_count
+    assert l3.built_from_watermark in (before_l3.built_from_watermark, platform.watermarks.current(user_id))
+    l2 = platform.l2.state(user_id)
+    whole = {before_l2.generation: platform.settings.hot_queries_top_n, before_l2.generation + 1: HOT}
+    assert platform.l2.count(user_id, l2.generation) == whole[l2.generation]
+
+    # acks_late + task_reject_on_worker_lost: the message goes back, a new child runs the rebuild again.
+    final = result.get(timeout=120)
+    assert final["outcome"] == "rebuilt", final
+    assert "WorkerLostError" in log_path.read_text() or "lost" in log_path.read_text().lower()
+    after = platform.l3.get(user_id)
+    assert after.built_from_watermark == platform.watermarks.current(user_id)
+    assert after.summary.favorites == {"food": ["pho"], "general": ["ramen"]}
+    assert platform.l2.state(user_id).generation_built_from == platform.watermarks.current(user_id)
