@@ -53,3 +53,32 @@ def test_task_retries_while_l3_is_down_then_succeeds(platform, celery_worker, us
         heal.cancel()
     assert result.retries >= 1  # it failed at least once, retried with backoff, then succeeded
     assert platform.l3.get(user_id).summary.favorites == {"general": ["tea"]}
+
+
+def test_the_same_rebuild_delivered_twice_leaves_the_same_state_as_once(
+    platform, celery_worker, user_id, write
+):
+    write(user_id, "My favourite food is pho. I'm good at Python")
+    platform.search.search(user_id, "food", limit=3)
+    once = update_user_favorite_cache.apply_async(args=[user_id], kwargs={"force": True}).get(timeout=30)
+    state_once = (platform.l3.facts(user_id), platform.l3.get(user_id).summary, platform.l2.state(user_id))
+    # The same message again, with the same task id, as a redelivery would bring it.
+    twice = update_user_favorite_cache.apply_async(
+        args=[user_id], kwargs={"force": True}, task_id=f"{once['user_id']}-redelivered"
+    )
+    again = update_user_favorite_cache.apply_async(
+        args=[user_id], kwargs={"force": True}, task_id=f"{once['user_id']}-redelivered"
+    )
+    assert twice.get(timeout=30)["outcome"] == again.get(timeout=30)["outcome"] == "rebuilt"
+    facts, summary, view = (
+        platform.l3.facts(user_id),
+        platform.l3.get(user_id).summary,
+        platform.l2.state(user_id),
+    )
+    assert (facts, summary) == state_once[:2]
+    assert view.generation_built_from == state_once[2].generation_built_from
+    assert (
+        platform.l2.count(user_id, view.generation)
+        == platform.l2.count(user_id, state_once[2].generation)
+        == 1
+    )
