@@ -19,7 +19,8 @@ Routes (client method → route → platform service):
 =====================  ==================================  =========================================
 
 Auth: ``Authorization: Token <key>`` (as the client sends it; ``Bearer`` works too), any key of
-``MEMCACHE_API_KEYS`` or ``MEMCACHE_ADMIN_API_KEYS``. Keys are platform-wide, as in the v1 API.
+``MEMCACHE_API_KEYS`` or ``MEMCACHE_ADMIN_API_KEYS``. A key limited to some users (a tenant) gets
+403 for other users' scopes, 404 for their memories by id, and sees only its users in ``users``.
 
 Errors keep the platform's ``{"error": {"code", "message"}}`` and add ``"detail": "<code>: <message>"``,
 the field ``MemoryClient`` puts in its exceptions (``ValueError("Error: ...")`` from the constructor's
@@ -73,7 +74,6 @@ with 400 ``unsupported_option`` naming it (``details.option``). Null values coun
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -84,12 +84,13 @@ from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from memcache_platform.api.auth import Unauthorized
+from memcache_platform.api.auth import Forbidden, Unauthorized
 from memcache_platform.api.context import platform, settings
 from memcache_platform.api.errors import HTTP_CODES
+from memcache_platform.api.keys import find_key, parse_keys
 from memcache_platform.api.validation import MemoryCreate, UnsupportedMediaType
 from memcache_platform.clients.mem0_client import MemoryRecord
-from memcache_platform.errors import InvalidInput, PlatformError
+from memcache_platform.errors import InvalidInput, MemoryNotFound, PlatformError
 from memcache_platform.ids import validate_memory_id, validate_user_id
 from memcache_platform.services import compat
 from memcache_platform.services.compat import UnsupportedEndpoint, check_options, unsupported
@@ -108,24 +109,24 @@ MAX_PAGE = 1_000_000
 # --- auth and errors --------------------------------------------------------------------------
 
 
-def _matches(candidate: str, keys: Iterable[str]) -> bool:
-    # Compare against every key, so the time taken does not tell which prefix matched.
-    found = False
-    for key in keys:
-        found |= hmac.compare_digest(candidate.encode(), key.encode())
-    return found
-
-
 @bp.before_request
 def _authenticate() -> None:
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() not in ("token", "bearer") or not key.strip():
+    scheme, _, candidate = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() not in ("token", "bearer") or not candidate.strip():
         raise Unauthorized("missing API key: send 'Authorization: Token <key>'")
     conf = settings()
-    key = key.strip()
-    g.is_admin = _matches(key, conf.admin_api_keys)
-    if not (_matches(key, conf.api_keys) or g.is_admin):
+    key = find_key(candidate.strip(), parse_keys(tuple(conf.api_keys), tuple(conf.admin_api_keys)))
+    if key is None:
         raise Unauthorized("invalid API key")
+    g.api_key, g.is_admin = key, key.admin
+
+
+def _scope(filters: Any = None, **top: Any) -> compat.Scope:
+    """The request's scope, refused (403) when the key is limited to other users."""
+    scope = compat.scope_of(filters, **top)
+    if not g.api_key.allows(scope.user_id):
+        raise Forbidden(f"this API key may not access user {scope.user_id!r}")
+    return scope
 
 
 def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
@@ -231,6 +232,8 @@ def _owned(memory_id: str, user_id: str | None) -> tuple[MemoryRecord, str]:
         record = platform().memories.find(memory_id)  # MemoryNotFound for a memory of no user
     else:
         record = platform().memories.get(user_id, memory_id)
+    if not g.api_key.allows(cast(str, record.user_id)):  # another tenant's memory: as if absent
+        raise MemoryNotFound(f"memory {memory_id} not found")
     return record, cast(str, record.user_id)
 
 
@@ -262,7 +265,7 @@ def add() -> Response:
     _query(())
     body = _body()
     check_options(body, {"messages", "user_id", "run_id", "filters", "metadata", "infer"})
-    scope = compat.scope_of(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
+    scope = _scope(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
     conf = settings()
     _check_infer(body.get("infer"), conf.extractor)
     create = _validated(
@@ -299,7 +302,7 @@ def search() -> Response:
     _query(())
     body = _body()
     check_options(body, {"query", "filters", "user_id", "run_id", "top_k", "threshold"})
-    scope = compat.scope_of(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
+    scope = _scope(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
     conf = settings()
     query = _text(body.get("query"), "query", conf.query_max_chars)
     top_k = body.get("top_k")
@@ -322,7 +325,7 @@ def get_all() -> Response:
     args = _query({"page", "page_size"})
     body = _body()
     check_options(body, {"filters", "user_id", "run_id"})
-    scope = compat.scope_of(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
+    scope = _scope(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
     page = compat.positive_int(args.get("page"), "page", 1, MAX_PAGE)
     size = compat.positive_int(args.get("page_size"), "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     records = platform().memories.records(scope.user_id)
@@ -377,7 +380,7 @@ def delete_all() -> Response:
     """Delete every memory of one user in L4 and hand off one rebuild."""
     args = _query({"user_id", "filters"})
     filters = compat.filters_from_query(args["filters"]) if "filters" in args else None
-    scope = compat.scope_of(filters, user_id=args.get("user_id"))
+    scope = _scope(filters, user_id=args.get("user_id"))
     if scope.run_id is not None:
         raise unsupported("run_id", "delete_all deletes a whole user; delete a session's memories one by one")
     deleted, handoff = platform().memories.delete_all(scope.user_id)
@@ -399,7 +402,7 @@ def history(memory_id: str) -> Response:
 def entities() -> Response:
     """Every user with memories in L4 (this platform has no agents, apps or runs as entities)."""
     _query(())
-    names = sorted({name for name in platform().l4_users() if name})
+    names = sorted({name for name in platform().l4_users() if name and g.api_key.allows(name)})
     results = [{"id": name, "name": name, "type": "user"} for name in names]
     return jsonify({"count": len(results), "results": results})
 

@@ -249,3 +249,22 @@ def test_openapi_paths_document_every_route_of_the_blueprint(platform):
     }
     assert served == documented
     assert "mem0_token" in document["components"]["securitySchemes"]
+
+
+def test_tenant_key_cannot_reach_other_tenants_through_the_mem0_api(host, user_id, platform):
+    """A key limited to ``acme-*`` users: 403 for other users' scopes, 404 for their memories by id."""
+    import requests
+
+    from tests.conftest import TENANT_KEY
+
+    [other] = platform.mem0.add("Likes tea", user_id=user_id)
+    headers = {"Authorization": f"Token {TENANT_KEY}"}
+    search = requests.post(
+        f"{host}/v3/memories/search/", json={"query": "tea", "filters": {"user_id": user_id}}, headers=headers
+    )
+    assert search.status_code == 403
+    assert requests.get(f"{host}/v1/memories/{other.id}/", headers=headers).status_code == 404
+    assert requests.delete(f"{host}/v1/memories/{other.id}/", headers=headers).status_code == 404
+    assert platform.mem0.get(other.id).id == other.id
+    users = requests.get(f"{host}/v1/entities/", headers=headers).json()
+    assert user_id not in str(users)
