@@ -74,21 +74,20 @@ with 400 ``unsupported_option`` naming it (``details.option``). Null values coun
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, jsonify, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from memcache_platform.api.auth import Forbidden, Unauthorized
 from memcache_platform.api.context import platform, settings
 from memcache_platform.api.errors import HTTP_CODES
 from memcache_platform.api.keys import find_key, parse_keys
-from memcache_platform.api.validation import MemoryCreate, UnsupportedMediaType
+from memcache_platform.api.validation import MemoryCreate, check_message_limits, json_object, validated
 from memcache_platform.clients.mem0_client import MemoryRecord
 from memcache_platform.errors import InvalidInput, MemoryNotFound, PlatformError
 from memcache_platform.ids import validate_memory_id, validate_user_id
@@ -168,30 +167,6 @@ def _query(supported: Iterable[str]) -> dict[str, str]:
     return args
 
 
-def _body() -> dict[str, Any]:
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'")
-    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInput("the body is not valid JSON", code="malformed_json") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object", code="invalid_body")
-    return data
-
-
-def _validated(model: type[M], data: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(dict(data))
-    except ValidationError as exc:
-        parts = [
-            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
-            for error in exc.errors()[:3]
-        ]
-        raise InvalidInput("; ".join(parts), code="invalid_body") from None
-
-
 def _text(value: Any, name: str, maximum: int) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > maximum or "\x00" in value:
         raise InvalidInput(f"{name} must be 1 to {maximum} characters of text", code=f"invalid_{name}")
@@ -263,23 +238,16 @@ def ping() -> Response:
 def add() -> Response:
     """Extract facts from the messages, write them to L4, hand off the rebuild (like the v1 POST)."""
     _query(())
-    body = _body()
+    body = json_object()
     check_options(body, {"messages", "user_id", "run_id", "filters", "metadata", "infer"})
     scope = _scope(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
     conf = settings()
     _check_infer(body.get("infer"), conf.extractor)
-    create = _validated(
+    create = validated(
         MemoryCreate,
         {"messages": body.get("messages"), "metadata": body.get("metadata"), "session_id": scope.run_id},
     )
-    if len(create.messages) > conf.max_messages:
-        raise InvalidInput(f"at most {conf.max_messages} messages per request", code="invalid_body")
-    for index, message in enumerate(create.messages):
-        if len(message.content) > conf.max_message_chars:
-            raise InvalidInput(
-                f"messages.{index}.content is longer than {conf.max_message_chars} characters",
-                code="invalid_body",
-            )
+    check_message_limits(create, conf)
     mode = conf.write_mode
     result = platform().extraction.extract_facts(
         scope.user_id,
@@ -300,7 +268,7 @@ def add() -> Response:
 def search() -> Response:
     """Semantic search through the cache tiers (L2, else L1 + L4)."""
     _query(())
-    body = _body()
+    body = json_object()
     check_options(body, {"query", "filters", "user_id", "run_id", "top_k", "threshold"})
     scope = _scope(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
     conf = settings()
@@ -323,7 +291,7 @@ def search() -> Response:
 def get_all() -> Response:
     """One page of the user's memories from L4, oldest first."""
     args = _query({"page", "page_size"})
-    body = _body()
+    body = json_object()
     check_options(body, {"filters", "user_id", "run_id"})
     scope = _scope(body.get("filters"), user_id=body.get("user_id"), run_id=body.get("run_id"))
     page = compat.positive_int(args.get("page"), "page", 1, MAX_PAGE)
@@ -353,7 +321,7 @@ def get_memory(memory_id: str) -> Response:
 def update_memory(memory_id: str) -> Response:
     """Replace the memory's text in L4 and hand off the rebuild."""
     args = _query({"user_id"})
-    body = _body()
+    body = json_object()
     check_options(body, {"text", "user_id", "metadata"})
     if body.get("metadata") is not None:
         raise unsupported("metadata", "only text can be updated: the platform derives the category from it")

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from memcache_platform.api.auth import Forbidden, authenticate
 from memcache_platform.api.context import platform, settings
 from memcache_platform.api.ratelimit import limiter, write_limit
-from memcache_platform.api.validation import MemoryCreate, json_body
+from memcache_platform.api.validation import MemoryCreate, check_message_limits, json_body
 from memcache_platform.errors import InvalidInput
 from memcache_platform.ids import validate_memory_id, validate_user_id
 from memcache_platform.services.extraction import StoredMemory
@@ -42,14 +42,7 @@ def create(user_id: str) -> tuple[Response, int]:
     user_id = validate_user_id(user_id)
     body = json_body(MemoryCreate)
     conf = settings()
-    if len(body.messages) > conf.max_messages:
-        raise InvalidInput(f"at most {conf.max_messages} messages per request", code="invalid_body")
-    for index, message in enumerate(body.messages):
-        if len(message.content) > conf.max_message_chars:
-            raise InvalidInput(
-                f"messages.{index}.content is longer than {conf.max_message_chars} characters",
-                code="invalid_body",
-            )
+    check_message_limits(body, conf)
     mode = _write_mode(conf.write_mode)
     result = platform().extraction.extract_facts(
         user_id,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal, TypeVar
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from config.settings import Settings
 from memcache_platform.errors import InvalidInput, PlatformError
 from memcache_platform.ids import SESSION_ID_PATTERN
 
@@ -86,8 +88,8 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def json_body(model: type[M]) -> M:
-    """The request's JSON body validated as ``model``; 415, 400 or 413 otherwise."""
+def json_object() -> dict[str, Any]:
+    """The request's body as a JSON object; 415, 400 or 413 otherwise."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send the body as JSON with 'Content-Type: application/json'")
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
@@ -97,7 +99,29 @@ def json_body(model: type[M]) -> M:
         raise InvalidInput("the body is not valid JSON", code="malformed_json") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", code="invalid_body")
+    return data
+
+
+def validated(model: type[M], data: Mapping[str, Any]) -> M:
+    """``data`` as ``model``; 400 ``invalid_body`` naming the first problems otherwise."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(dict(data))
     except ValidationError as exc:
         raise InvalidInput(_describe(exc), code="invalid_body") from None
+
+
+def json_body(model: type[M]) -> M:
+    """The request's JSON body validated as ``model``; 415, 400 or 413 otherwise."""
+    return validated(model, json_object())
+
+
+def check_message_limits(create: MemoryCreate, conf: Settings) -> None:
+    """The configured limits on messages per request and characters per message."""
+    if len(create.messages) > conf.max_messages:
+        raise InvalidInput(f"at most {conf.max_messages} messages per request", code="invalid_body")
+    for index, message in enumerate(create.messages):
+        if len(message.content) > conf.max_message_chars:
+            raise InvalidInput(
+                f"messages.{index}.content is longer than {conf.max_message_chars} characters",
+                code="invalid_body",
+            )
