@@ -160,7 +160,9 @@ class SweepService:
         result = ChunkResult()
         for user in users:
             try:
-                outcome = self.rebuilds.update_user_favorite_cache(user).outcome
+                # force: the planner already chose this user (dirty or aged), possibly from L4 counts
+                # that the rebuild's own watermark check cannot see.
+                outcome = self.rebuilds.update_user_favorite_cache(user, force=True).outcome
                 {"rebuilt": result.rebuilt, "current": result.current}.get(outcome, result.coalesced).append(
                     user
                 )

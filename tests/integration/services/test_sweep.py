@@ -100,10 +100,13 @@ def test_a_sweep_with_nothing_due_finishes_at_once(platform, celery_worker):
     assert "finished_at" in platform.sweep_progress.read(result.id)
 
 
-def test_a_write_whose_handoff_and_watermark_bump_were_both_lost_is_found(platform, user_id):
+def test_a_write_whose_handoff_and_watermark_bump_were_both_lost_is_healed(platform, celery_worker, user_id):
     # Redis was down for this write: no watermark bump, no registry entry, no task; L3 looks current.
     platform.mem0.add("Likes tea", user_id=user_id)
     platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     assert user_id not in platform.sweep.planner.plan().dirty
     platform.mem0.add("Likes coffee", user_id=user_id)  # the lost write
     assert user_id in platform.sweep.planner.plan().dirty  # L4 holds 2 memories, the build 1
+    _wait_finished(platform, run_proactive_caching_job.delay().id)
+    assert platform.l3.get(user_id).summary.memory_count == 2  # the sweep really rebuilt it
+    assert user_id not in platform.sweep.planner.plan().dirty
