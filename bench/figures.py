@@ -1,0 +1,335 @@
+"""What each scenario's results say, as headline rows (the final table) and Markdown detail tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bench.targets import get
+
+Rows = list[tuple[str, str]]
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} ms"
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}×"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _md_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _latency_rows(stats: dict[str, dict], names: dict[str, str]) -> list[list[Any]]:
+    return [
+        [
+            label,
+            stats[key]["n"],
+            _ms(stats[key]["p50"]),
+            _ms(stats[key]["p95"]),
+            _ms(stats[key]["p99"]),
+            _ms(stats[key]["max"]),
+        ]
+        for key, label in names.items()
+        if key in stats
+    ]
+
+
+LATENCY_HEADER = ["", "n", "p50", "p95", "p99", "max"]
+
+
+# --- W1 ---------------------------------------------------------------------------------------------
+W1_NAMES = {"raw": "raw `mem0.add` (in-process)", "A": "flow A (HTTP, async)", "B": "flow B (HTTP, strict)"}
+
+
+def w1_headline(r: dict) -> Rows:
+    return [
+        ("raw / A / B p99", " / ".join(_ms(get(r, "latency_ms", k, "p99")) for k in ("raw", "A", "B"))),
+        ("A/raw at p50, p99", f"{_x(get(r, 'ratio_A_raw', 'p50'))}, {_x(get(r, 'ratio_A_raw', 'p99'))}"),
+        ("B/A at p50, p99", f"{_x(get(r, 'ratio_B_A', 'p50'))}, {_x(get(r, 'ratio_B_A', 'p99'))}"),
+    ]
+
+
+def w1_details(r: dict) -> list[str]:
+    lines = _md_table(LATENCY_HEADER, _latency_rows(r["latency_ms"], W1_NAMES))
+    ratios = [
+        [q, _x(r["ratio_A_raw"][q]), _ms(r["overhead_A_ms"][q]), _x(r["ratio_B_A"][q])]
+        for q in ("p50", "p95", "p99")
+    ]
+    return lines + _md_table(["", "A / raw", "A − raw", "B / A"], ratios)
+
+
+# --- W2 ---------------------------------------------------------------------------------------------
+def w2_headline(r: dict) -> Rows:
+    rows = []
+    for phase, figures in r["phases"].items():
+        shares = ", ".join(f"{flow} {_pct(figures[flow]['success_share'])}" for flow in ("A", "B"))
+        rows.append((f"201s, {phase}", shares))
+    return rows
+
+
+def w2_details(r: dict) -> list[str]:
+    rows = [
+        [
+            phase,
+            flow,
+            f"{f['succeeded']}/{f['attempts']}",
+            _pct(f["success_share"]),
+            ", ".join(f"{k}: {v}" for k, v in f["statuses"].items()),
+            ", ".join(f"{k}: {v}" for k, v in f["error_codes"].items()) or "–",
+            _ms(f["latency_ms"]["p50"]),
+        ]
+        for phase, figures in r["phases"].items()
+        for flow, f in figures.items()
+    ]
+    return _md_table(["phase", "flow", "201", "share", "statuses", "errors", "p50"], rows)
+
+
+# --- R1 ---------------------------------------------------------------------------------------------
+R1_NAMES = {"L2": "L2 hit", "L1+L4": "L1 hit + L4 search (L2 stale)", "cold": "cold (never-seen query)"}
+
+
+def r1_headline(r: dict) -> Rows:
+    return [
+        (
+            "L2 / L1+L4 / cold p50",
+            " / ".join(_ms(get(r, "latency_ms", k, "p50")) for k in ("L2", "L1+L4", "cold")),
+        ),
+        (
+            "cold/L2 at p50, p99",
+            f"{_x(get(r, 'ratio_cold_L2', 'p50'))}, {_x(get(r, 'ratio_cold_L2', 'p99'))}",
+        ),
+    ]
+
+
+def r1_details(r: dict) -> list[str]:
+    lines = _md_table(LATENCY_HEADER, _latency_rows(r["latency_ms"], R1_NAMES))
+    unexpected = sum(r["unexpected_tier"].values())
+    return lines + [f"Answers from another tier than expected: {unexpected}.", ""]
+
+
+# --- R2 ---------------------------------------------------------------------------------------------
+def r2_headline(r: dict) -> Rows:
+    return [
+        (
+            "L2 hit ratio without, with warming",
+            f"{_pct(get(r, 'without_warming', 'hit_ratio'))}, {_pct(get(r, 'with_warming', 'hit_ratio'))}",
+        )
+    ]
+
+
+def r2_details(r: dict) -> list[str]:
+    rows = []
+    for name in ("without_warming", "with_warming"):
+        f = r.get(name)
+        if f:
+            rows.append(
+                [
+                    name.replace("_", " "),
+                    f["searches"],
+                    f["writes"],
+                    f["distinct_users"],
+                    f["tiers"].get("L2", 0),
+                    f["tiers"].get("L4", 0),
+                    _pct(f["hit_ratio"]),
+                    _ms(f["search_latency_ms"]["p50"]),
+                    _ms(f["warm_wait_ms"]["p50"]),
+                ]
+            )
+    header = [
+        "",
+        "searches",
+        "writes",
+        "users hit",
+        "L2",
+        "L4",
+        "L2 hit ratio",
+        "search p50",
+        "warm wait p50",
+    ]
+    note = (
+        f"{r['users']} users, Zipf(s={r['zipf_s']}) over users, {r['write_share']:.0%} of events are writes."
+    )
+    return _md_table(header, rows) + [note, ""]
+
+
+# --- R3 ---------------------------------------------------------------------------------------------
+def r3_headline(r: dict) -> Rows:
+    return [
+        (
+            f"L4 searches for {r['threads']} concurrent misses",
+            f"max {r['l4_searches_max']}, mean {r['l4_searches_mean']}",
+        )
+    ]
+
+
+def r3_details(r: dict) -> list[str]:
+    rows = [
+        [
+            i + 1,
+            x["l4_searches"],
+            ", ".join(f"{k}: {v}" for k, v in x["tiers"].items()),
+            x["errors"],
+            _ms(x["latency_ms"]["p50"]),
+            _ms(x["latency_ms"]["p99"]),
+        ]
+        for i, x in enumerate(r["rounds"])
+    ]
+    return _md_table(["round", "L4 searches", "tiers", "errors", "p50", "p99"], rows)
+
+
+# --- F1 ---------------------------------------------------------------------------------------------
+def f1_headline(r: dict) -> Rows:
+    rows = []
+    for children, f in r["by_children"].items():
+        rows.append(
+            (
+                f"freshness p50/p99, {children} child(ren)",
+                f"L3 {_ms(f['L3_ms']['p50'])}/{_ms(f['L3_ms']['p99'])}, "
+                f"L2 {_ms(f['L2_ms']['p50'])}/{_ms(f['L2_ms']['p99'])}",
+            )
+        )
+    return rows
+
+
+def f1_details(r: dict) -> list[str]:
+    rows = [
+        [
+            children,
+            f["writes"],
+            tier,
+            _ms(f[f"{tier}_ms"]["p50"]),
+            _ms(f[f"{tier}_ms"]["p95"]),
+            _ms(f[f"{tier}_ms"]["p99"]),
+            _ms(f[f"{tier}_ms"]["max"]),
+            f["timeouts"],
+        ]
+        for children, f in sorted(r["by_children"].items())
+        for tier in ("L3", "L2")
+    ]
+    note = f"{r['writers']} concurrent writers, polled every {r['poll_ms']} ms."
+    return _md_table(["worker children", "writes", "tier", "p50", "p95", "p99", "max", "timeouts"], rows) + [
+        note,
+        "",
+    ]
+
+
+# --- S1 ---------------------------------------------------------------------------------------------
+def s1_headline(r: dict) -> Rows:
+    rows = []
+    for level, f in r["levels"].items():
+        rows.append(
+            (
+                f"sweep, {level} dirty",
+                f"planner {f['planner']['users_per_s']:,.0f} users/s; worker {f['sweep']['wall_s']:.2f} s, "
+                f"{f['sweep']['rebuilt']} rebuilt, {f['sweep']['skipped']} skipped",
+            )
+        )
+    return rows
+
+
+def s1_details(r: dict) -> list[str]:
+    rows = [
+        [
+            level,
+            f["planner"]["total"],
+            f["planner"]["dirty"],
+            f"{f['planner']['seconds_best'] * 1000:.1f} ms",
+            f"{f['planner']['users_per_s']:,.0f}",
+            f"{f['sweep']['wall_s']:.2f} s",
+            f["sweep"]["rebuilt"],
+            f"{f['sweep']['rebuilt_per_s']:,.0f}",
+            f["sweep"]["skipped"],
+            f"{f['sweep']['skipped_per_s']:,.0f}",
+        ]
+        for level, f in r["levels"].items()
+    ]
+    header = [
+        "dirty",
+        "users",
+        "dirty users",
+        "planner",
+        "planner users/s",
+        "sweep wall",
+        "rebuilt",
+        "rebuilt/s",
+        "skipped",
+        "skipped/s",
+    ]
+    note = (
+        f"{r['users']:,} bench users (plus the other scenarios' users); "
+        f"created at {r['create_users_per_s']:,.0f}/s."
+    )
+    return _md_table(header, rows) + [note, ""]
+
+
+# --- M1 ---------------------------------------------------------------------------------------------
+def m1_headline(r: dict) -> Rows:
+    return [
+        (
+            f"{name} peak RSS (sum over processes)",
+            f"{f['peak_rss_mb']:,.0f} MB ({f['processes_at_peak']} processes)",
+        )
+        for name, f in r["processes"].items()
+    ]
+
+
+def m1_details(r: dict) -> list[str]:
+    rows = [
+        [
+            name,
+            f"{f['peak_rss_mb']:,.0f} MB",
+            f["processes_at_peak"],
+            f"{f['rss_now_mb']:,.0f} MB",
+            "n/a" if f["pss_mb"] is None else f"{f['pss_mb']:,.0f} MB",
+            ", ".join(map(str, f["per_process_rss_mb"])),
+        ]
+        for name, f in r["processes"].items()
+    ]
+    return _md_table(
+        ["process tree", "peak RSS", "processes", "RSS at end", "PSS at end", "RSS per process (MB)"], rows
+    )
+
+
+HEADLINES: dict[str, Callable[[dict], Rows]] = {
+    "W1": w1_headline,
+    "W2": w2_headline,
+    "R1": r1_headline,
+    "R2": r2_headline,
+    "R3": r3_headline,
+    "F1": f1_headline,
+    "S1": s1_headline,
+    "M1": m1_headline,
+}
+DETAILS: dict[str, Callable[[dict], list[str]]] = {
+    "W1": w1_details,
+    "W2": w2_details,
+    "R1": r1_details,
+    "R2": r2_details,
+    "R3": r3_details,
+    "F1": f1_details,
+    "S1": s1_details,
+    "M1": m1_details,
+}
+
+
+def headline(scenario_id: str, figures: dict) -> Rows:
+    try:
+        return HEADLINES[scenario_id](figures)
+    except (KeyError, TypeError) as exc:
+        return [("(figures incomplete)", f"{type(exc).__name__}: {exc}")]
+
+
+def details(scenario_id: str, figures: dict) -> list[str]:
+    try:
+        return DETAILS[scenario_id](figures)
+    except (KeyError, TypeError) as exc:
+        return [f"(figures incomplete: {type(exc).__name__}: {exc})", ""]

@@ -1,0 +1,39 @@
+"""The scenarios, in the order a full run takes them.
+
+Each module has ``ID``, ``TITLE``, ``SIZES`` (``tiny`` for the test suite, ``quick``, ``full``) and
+``run(stack, size) -> dict`` that prints its figures as it goes and returns them. Scenarios with
+``OWN_STACK = True`` start their own stack: they get the main ``StackOptions`` instead of a running
+``Stack``, and run after the main stack is torn down.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bench.scenarios import (
+    f1_freshness,
+    m1_memory,
+    r1_read_latency,
+    r2_hit_ratio,
+    r3_stampede,
+    s1_sweep_cost,
+    w1_write_latency,
+    w2_write_availability,
+)
+
+ORDER: list[ModuleType] = [
+    w1_write_latency,
+    r1_read_latency,
+    r3_stampede,
+    r2_hit_ratio,
+    f1_freshness,
+    s1_sweep_cost,
+    m1_memory,
+    w2_write_availability,
+]
+SCENARIOS: dict[str, ModuleType] = {module.ID: module for module in ORDER}
+SIZES = ("tiny", "quick", "full")
+
+
+def own_stack(module: ModuleType) -> bool:
+    return bool(getattr(module, "OWN_STACK", False))

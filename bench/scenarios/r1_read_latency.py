@@ -1,0 +1,66 @@
+"""R1 read latency per tier over HTTP (``GET /v1/users/{u}/search``).
+
+Per round, for a user with memories: a never-seen query (cold: the model embeds it, L4 searches,
+L2 is filled), the same query again (an L2 hit), then the user's watermark is bumped as a write
+does, which makes the L2 entry stale while the query's embedding stays in L1, and the query once
+more (L1 hit with an L4 search). The bump is made in-process without a hand-off, so no rebuild
+re-warms the entry before the read.
+"""
+
+from __future__ import annotations
+
+from bench.data import DataGen
+from bench.output import say
+from bench.seed import seed_users
+from bench.stats import line, ratio, summary
+
+ID = "R1"
+TITLE = "Read latency per tier: L2 hit, L1 hit + L4 search, cold"
+SIZES = {
+    "tiny": {"rounds": 3, "users": 1, "memories": 5},
+    "quick": {"rounds": 100, "users": 4, "memories": 20},
+    "full": {"rounds": 500, "users": 10, "memories": 40},
+}
+TIERS = {"cold": "L4", "L2": "L2", "L1+L4": "L4"}
+
+
+def run(stack, size: str) -> dict:
+    p = SIZES[size]
+    data = DataGen(seed=21, token=stack.token)
+    users = seed_users(stack, data, f"{stack.token}-r1", p["users"], p["memories"], 1)
+    samples: dict[str, list[float]] = {name: [] for name in TIERS}
+    unexpected: dict[str, int] = {name: 0 for name in TIERS}
+    for i in range(p["rounds"] + 1):  # round 0 warms connections and is not counted
+        user = users[i % len(users)].user_id
+        query = data.fresh_query()
+        for name in TIERS:
+            if name == "L1+L4":
+                stack.platform.watermarks.bump(user)
+            reply = stack.api.search(user, query)
+            if reply.status != 200:
+                raise RuntimeError(f"search answered {reply.status}: {reply.body}")
+            if i == 0:
+                continue
+            samples[name].append(reply.ms)
+            if reply.body.get("tier") != TIERS[name]:
+                unexpected[name] += 1
+        if i and i % max(1, p["rounds"] // 4) == 0:
+            say(ID, f"{i}/{p['rounds']} rounds")
+    stats = {name: summary(values) for name, values in samples.items()}
+    for name in TIERS:
+        say(ID, line(f"{name} (tier {TIERS[name]})", stats[name]))
+    result = {
+        "rounds": p["rounds"],
+        "memories_per_user": p["memories"],
+        "latency_ms": stats,
+        "unexpected_tier": unexpected,
+        "ratio_cold_L2": {q: ratio(stats["cold"][q], stats["L2"][q]) for q in ("p50", "p99")},
+        "ratio_L1L4_L2": {q: ratio(stats["L1+L4"][q], stats["L2"][q]) for q in ("p50", "p99")},
+        "samples_ms": {name: [round(v, 3) for v in values] for name, values in samples.items()},
+    }
+    say(
+        ID,
+        f"cold/L2 p50={result['ratio_cold_L2']['p50']}x p99={result['ratio_cold_L2']['p99']}x; "
+        f"unexpected tiers {unexpected}",
+    )
+    return result

@@ -1,0 +1,130 @@
+"""The targets of issue 5, each checked against one figure of a results file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Results = dict[str, Any]
+Check = tuple[str, str, bool | None]  # (measured, goal, passed); passed None: not measurable
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    scenario: str
+    text: str
+    check: Callable[[Results], Check]
+
+
+def get(results: Any, *path: str) -> Any:
+    """``results[p0][p1]...`` or None when any step is missing."""
+    value = results
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _w1(r: Results) -> Check:
+    raw, flow_a = get(r, "latency_ms", "raw", "p99"), get(r, "latency_ms", "A", "p99")
+    if raw is None or flow_a is None:
+        return "n/a", "", None
+    allowed = max(0.10 * raw, 2.0)
+    measured = f"+{flow_a - raw:.1f} ms (A {flow_a:.1f} vs raw {raw:.1f} ms at p99)"
+    return measured, f"≤ +{allowed:.1f} ms", flow_a - raw <= allowed
+
+
+def _w2(phase: str) -> Callable[[Results], Check]:
+    def check(r: Results) -> Check:
+        share = get(r, "phases", phase, "A", "success_share")
+        if share is None:
+            return "n/a", "100%", None
+        attempts = get(r, "phases", phase, "A", "attempts")
+        return f"{share:.0%} of {attempts}", "100%", share >= 1.0
+
+    return check
+
+
+def _r1(r: Results) -> Check:
+    value = get(r, "ratio_cold_L2", "p50")
+    if value is None:
+        return "n/a", "≥ 20×", None
+    cold, l2 = get(r, "latency_ms", "cold", "p50"), get(r, "latency_ms", "L2", "p50")
+    return f"{value:.1f}× (cold {cold:.1f} / L2 {l2:.1f} ms)", "≥ 20×", value >= 20
+
+
+def _r2(r: Results) -> Check:
+    value = get(r, "with_warming", "hit_ratio")
+    if value is None:
+        return "n/a", "≥ 95%", None
+    return (
+        f"{value:.1%} (without warming {get(r, 'without_warming', 'hit_ratio') or 0:.1%})",
+        "≥ 95%",
+        value >= 0.95,
+    )
+
+
+def _r3(r: Results) -> Check:
+    value, threads, errors = r.get("l4_searches_max"), r.get("threads"), r.get("errors", 0)
+    if value is None:
+        return "n/a", "≤ 2", None
+    measured = f"{value} L4 searches for {threads} concurrent misses (worst round)"
+    return measured + (f", {errors} errors" if errors else ""), "≤ 2 for 200", value <= 2 and not errors
+
+
+def _f1(r: Results) -> Check:
+    children = str(r.get("default_children"))
+    level = get(r, "by_children", children) or {}
+    p99s = [get(level, f"{tier}_ms", "p99") for tier in ("L3", "L2")]
+    if None in p99s:
+        return "n/a", "< 1000 ms", None
+    worst = max(p99s)
+    timeouts = level.get("timeouts", 0)
+    measured = f"{worst:.0f} ms (L3 {p99s[0]:.0f}, L2 {p99s[1]:.0f} ms; {children} children)"
+    return (
+        measured + (f", {timeouts} timeouts" if timeouts else ""),
+        "< 1000 ms",
+        worst < 1000 and not timeouts,
+    )
+
+
+def _s1(r: Results) -> Check:
+    value = get(r, "levels", "0%", "planner", "users_per_s")
+    if value is None:
+        return "n/a", "≥ 5,000 users/s", None
+    total = get(r, "levels", "0%", "planner", "total")
+    return f"{value:,.0f} users/s ({total:,} users)", "≥ 5,000 users/s", value >= 5000
+
+
+TARGETS: list[Target] = [
+    Target("W1", "W1", "Flow A adds at most 10% (or 2 ms) to the raw L4 add at p99", _w1),
+    Target("W2-redis", "W2", "Flow A: every write succeeds with Redis down", _w2("Redis stopped")),
+    Target("W2-l3", "W2", "Flow A: every write succeeds with L3 down", _w2("L3 stopped")),
+    Target("R1", "R1", "An L2 hit over HTTP is at least 20× faster than a cold search at p50", _r1),
+    Target("R2", "R2", "L2 hit ratio with warming on the Zipf(1.1) stream", _r2),
+    Target("R3", "R3", "At most 2 L4 searches for 200 concurrent identical misses", _r3),
+    Target("F1", "F1", "Freshness p99 below 1 s with the worker running", _f1),
+    Target("S1", "S1", "A sweep with nothing dirty skips at least 5,000 users/s (planner)", _s1),
+]
+
+
+def evaluate(scenarios: Results) -> list[dict[str, Any]]:
+    """One row per target: measured value, goal, passed (None when the scenario did not run)."""
+    rows = []
+    for target in TARGETS:
+        figures = scenarios.get(target.scenario)
+        measured, goal, passed = ("not run", "", None) if figures is None else target.check(figures)
+        rows.append(
+            {
+                "id": target.id,
+                "scenario": target.scenario,
+                "target": target.text,
+                "goal": goal,
+                "measured": measured,
+                "passed": passed,
+            }
+        )
+    return rows

@@ -1,0 +1,166 @@
+"""The benchmark harness works: each scenario runs once at its tiny size against a real stack.
+
+No timing is asserted (the machine is shared); only the shape of the results and sane values.
+The stack is the bench's own (private Redis and PostgreSQL under var/bench/test-<pid>/, gunicorn
+and a Celery worker), not the test session's servers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import figures, targets
+from bench.scenarios import ORDER, SCENARIOS, own_stack
+from bench.stack import BENCH_VAR, Stack, StackOptions
+
+pytestmark = pytest.mark.integration
+SHARED = [m.ID for m in ORDER if not own_stack(m)]
+COLLECTED: dict[str, dict] = {}
+
+
+@pytest.fixture(scope="module")
+def bench_root():
+    root = BENCH_VAR / f"test-{os.getpid()}"
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def options(bench_root: Path) -> StackOptions:
+    return StackOptions(root=bench_root / "main", web_workers=1, worker_concurrency=1)
+
+
+@pytest.fixture(scope="module")
+def stack(options: StackOptions):
+    with Stack(options) as running:  # stopped at the end, whatever failed
+        yield running
+
+
+def _ordered(stats: dict) -> None:
+    assert stats["n"] > 0
+    assert 0 < stats["p50"] <= stats["p95"] <= stats["p99"] <= stats["max"]
+
+
+def check_w1(r: dict) -> None:
+    for mode in ("raw", "A", "B"):
+        assert r["latency_ms"][mode]["n"] == r["rounds"]
+        _ordered(r["latency_ms"][mode])
+    assert all(v > 0 for v in r["ratio_A_raw"].values()) and all(v > 0 for v in r["ratio_B_A"].values())
+
+
+def check_r1(r: dict) -> None:
+    for tier in ("cold", "L2", "L1+L4"):
+        assert r["latency_ms"][tier]["n"] == r["rounds"]
+        _ordered(r["latency_ms"][tier])
+    assert r["unexpected_tier"] == {"cold": 0, "L2": 0, "L1+L4": 0}
+    assert r["ratio_cold_L2"]["p50"] > 0
+
+
+def check_r3(r: dict) -> None:
+    assert r["errors"] == 0
+    assert r["l4_searches_max"] >= 1  # the leader's search was counted through /metrics
+    for one in r["rounds"]:
+        assert sum(one["tiers"].values()) == r["threads"]
+
+
+def check_r2(r: dict) -> None:
+    without, with_ = r["without_warming"], r["with_warming"]
+    assert without["writes"] == with_["writes"] and without["searches"] == with_["searches"] > 0
+    for f in (without, with_):
+        assert 0 <= f["hit_ratio"] <= 1
+        assert f["tiers"]["L2"] + f["tiers"]["L4"] == f["searches"]
+    assert with_["warm_wait_ms"]["n"] == with_["writes"]
+
+
+def check_f1(r: dict) -> None:
+    assert set(r["by_children"]) == {"1", "2"}
+    for level in r["by_children"].values():
+        assert level["timeouts"] == 0
+        _ordered(level["L3_ms"])
+        _ordered(level["L2_ms"])
+
+
+def check_s1(r: dict) -> None:
+    assert set(r["levels"]) == {"0%", "1%", "10%"}
+    for level in r["levels"].values():
+        planner, sweep = level["planner"], level["sweep"]
+        assert planner["total"] >= r["users"] and planner["users_per_s"] > 0
+        assert planner["dirty"] >= level["dirty_users"]
+        assert sweep["dirty"] + sweep["aged"] + sweep["skipped"] == sweep["total"]
+        assert sweep["rebuilt"] >= level["dirty_users"] and sweep["failed"] == 0
+    assert r["levels"]["0%"]["planner"]["dirty"] == 0
+
+
+def check_m1(r: dict) -> None:
+    for name in ("web", "worker"):
+        assert r["processes"][name]["peak_rss_mb"] > 0
+        assert r["processes"][name]["processes_at_peak"] >= 2
+
+
+def check_w2(r: dict) -> None:
+    assert list(r["phases"]) == ["all up", "Redis stopped", "L3 stopped"]
+    for phase in r["phases"].values():
+        for flow in ("A", "B"):
+            assert phase[flow]["attempts"] == r["writes_per_flow"]
+            assert 0 <= phase[flow]["success_share"] <= 1
+    assert r["phases"]["all up"]["A"]["success_share"] == 1.0
+
+
+CHECKS = {
+    "W1": check_w1,
+    "R1": check_r1,
+    "R3": check_r3,
+    "R2": check_r2,
+    "F1": check_f1,
+    "S1": check_s1,
+    "M1": check_m1,
+    "W2": check_w2,
+}
+
+
+def test_every_scenario_has_a_check():
+    assert set(CHECKS) == set(SCENARIOS)
+
+
+@pytest.mark.parametrize("scenario_id", SHARED)
+def test_scenario_runs_once(scenario_id: str, stack: Stack):
+    result = SCENARIOS[scenario_id].run(stack, "tiny")
+    json.dumps(result)  # the results file must be able to hold it
+    CHECKS[scenario_id](result)
+    COLLECTED[scenario_id] = result
+
+
+def test_w2_runs_on_its_own_stack(options: StackOptions):
+    result = SCENARIOS["W2"].run(options, "tiny")
+    json.dumps(result)
+    check_w2(result)
+    COLLECTED["W2"] = result
+
+
+def test_targets_and_report(tmp_path: Path):
+    pytest.importorskip("matplotlib", reason="the bench extra (make bench) brings matplotlib")
+    if not COLLECTED:
+        pytest.skip("no scenario ran in this session")
+    from bench.report import text_table, write_report
+
+    rows = targets.evaluate(COLLECTED)
+    assert {row["id"] for row in rows} == {t.id for t in targets.TARGETS}
+    for row in rows:
+        ran = row["scenario"] in COLLECTED
+        assert (row["passed"] is not None) == ran, row
+    results = {"meta": {"size": "tiny"}, "scenarios": COLLECTED, "errors": {}, "targets": rows}
+    results_path = tmp_path / "results.json"
+    results_path.write_text(json.dumps(results))
+    report = write_report(results, results_path, tmp_path / "REPORT.md", tmp_path / "charts")
+    text = report.read_text()
+    for scenario_id in COLLECTED:
+        assert f"## {scenario_id}:" in text
+        assert (tmp_path / "charts" / f"{scenario_id.lower()}.png").stat().st_size > 1000
+        assert figures.headline(scenario_id, COLLECTED[scenario_id])
+    assert "Targets" in text and "(figures incomplete" not in text
+    assert all(sid in text_table(results) for sid in COLLECTED)
