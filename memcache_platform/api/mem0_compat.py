@@ -87,7 +87,14 @@ from memcache_platform.api.auth import Forbidden, Unauthorized
 from memcache_platform.api.context import platform, settings
 from memcache_platform.api.errors import HTTP_CODES
 from memcache_platform.api.keys import find_key, parse_keys
-from memcache_platform.api.validation import MemoryCreate, check_message_limits, json_object, validated
+from memcache_platform.api.ratelimit import limiter, search_limit, write_limit
+from memcache_platform.api.validation import (
+    MemoryCreate,
+    check_message_limits,
+    ensure_storable,
+    json_object,
+    validated,
+)
 from memcache_platform.clients.mem0_client import MemoryRecord
 from memcache_platform.errors import InvalidInput, MemoryNotFound, PlatformError
 from memcache_platform.ids import validate_memory_id, validate_user_id
@@ -168,9 +175,9 @@ def _query(supported: Iterable[str]) -> dict[str, str]:
 
 
 def _text(value: Any, name: str, maximum: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > maximum or "\x00" in value:
+    if not isinstance(value, str) or not value.strip() or len(value) > maximum:
         raise InvalidInput(f"{name} must be 1 to {maximum} characters of text", code=f"invalid_{name}")
-    return value
+    return ensure_storable(value, name)
 
 
 def _check_infer(infer: Any, extractor: str) -> None:
@@ -235,6 +242,7 @@ def ping() -> Response:
 
 
 @bp.post("/v3/memories/add/")
+@limiter.limit(write_limit)
 def add() -> Response:
     """Extract facts from the messages, write them to L4, hand off the rebuild (like the v1 POST)."""
     _query(())
@@ -265,6 +273,7 @@ def add() -> Response:
 
 
 @bp.post("/v3/memories/search/")
+@limiter.limit(search_limit)
 def search() -> Response:
     """Semantic search through the cache tiers (L2, else L1 + L4)."""
     _query(())
@@ -318,6 +327,7 @@ def get_memory(memory_id: str) -> Response:
 
 
 @bp.put("/v1/memories/<memory_id>/")
+@limiter.limit(write_limit)
 def update_memory(memory_id: str) -> Response:
     """Replace the memory's text in L4 and hand off the rebuild."""
     args = _query({"user_id"})
@@ -335,6 +345,7 @@ def update_memory(memory_id: str) -> Response:
 
 
 @bp.delete("/v1/memories/<memory_id>/")
+@limiter.limit(write_limit)
 def delete_memory(memory_id: str) -> Response:
     """Delete the memory in L4 and hand off the rebuild."""
     args = _query({"user_id"})
@@ -344,6 +355,7 @@ def delete_memory(memory_id: str) -> Response:
 
 
 @bp.delete("/v1/memories/")
+@limiter.limit(write_limit)
 def delete_all() -> Response:
     """Delete every memory of one user in L4 and hand off one rebuild."""
     args = _query({"user_id", "filters"})
@@ -413,7 +425,12 @@ _OWNER = {
 _OBJECT = {"type": "object"}
 
 
-def _operation(summary: str, errors: tuple[int, ...] = (400, 401, 503), **extra: Any) -> Any:
+ERRORS = (400, 401, 403, 429, 503)
+BODY_ERRORS = (*ERRORS, 413, 415)
+BY_ID_ERRORS = (*ERRORS, 404)
+
+
+def _operation(summary: str, errors: tuple[int, ...] = ERRORS, **extra: Any) -> Any:
     responses: dict[str, Any] = {
         "200": {"description": "ok", "content": {"application/json": {"schema": _OBJECT}}}
     }
@@ -442,10 +459,14 @@ def openapi_paths() -> dict[str, Any]:
     ]
     paths: dict[str, Any] = {
         "/v1/ping/": {"get": _operation("check the API key (MemoryClient's constructor)", errors=(401,))},
-        "/v3/memories/add/": {"post": _operation("add (extract facts, write L4, hand off)") | _json_body()},
-        "/v3/memories/search/": {"post": _operation("search (L2, else L1 + L4)") | _json_body()},
+        "/v3/memories/add/": {
+            "post": _operation("add (extract facts, write L4, hand off)", errors=BODY_ERRORS) | _json_body()
+        },
+        "/v3/memories/search/": {
+            "post": _operation("search (L2, else L1 + L4)", errors=BODY_ERRORS) | _json_body()
+        },
         "/v3/memories/": {
-            "post": _operation("get_all, paginated", parameters=page) | _json_body(),
+            "post": _operation("get_all, paginated", errors=BODY_ERRORS, parameters=page) | _json_body(),
         },
         "/v1/memories/": {
             "delete": _operation(
@@ -457,13 +478,13 @@ def openapi_paths() -> dict[str, Any]:
         },
         "/v1/memories/{memory_id}/": {
             "parameters": [_ID, _OWNER],
-            "get": _operation("get", errors=(400, 401, 404, 503)),
-            "put": _operation("update the text", errors=(400, 401, 404, 503)) | _json_body(),
-            "delete": _operation("delete", errors=(400, 401, 404, 503)),
+            "get": _operation("get", errors=BY_ID_ERRORS),
+            "put": _operation("update the text", errors=(*BODY_ERRORS, 404)) | _json_body(),
+            "delete": _operation("delete", errors=BY_ID_ERRORS),
         },
         "/v1/memories/{memory_id}/history/": {
             "parameters": [_ID, _OWNER],
-            "get": _operation("history", errors=(400, 401, 404, 503)),
+            "get": _operation("history", errors=BY_ID_ERRORS),
         },
         "/v1/entities/": {"get": _operation("users with memories")},
     }

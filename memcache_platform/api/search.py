@@ -5,19 +5,12 @@ from flask import Blueprint, Response, jsonify, request
 from memcache_platform.api.auth import authenticate
 from memcache_platform.api.context import platform, settings
 from memcache_platform.api.ratelimit import limiter, search_limit
+from memcache_platform.api.validation import ensure_storable, parse_count
 from memcache_platform.errors import InvalidInput
 from memcache_platform.ids import validate_session_id, validate_user_id
 
 bp = Blueprint("search", __name__, url_prefix="/v1/users/<user_id>")
 bp.before_request(authenticate)
-
-
-def _limit(raw: str | None, maximum: int) -> int:
-    if raw is None:
-        return 10
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise InvalidInput(f"limit must be an integer from 1 to {maximum}", code="invalid_limit")
-    return int(raw)
 
 
 @bp.get("/search")
@@ -29,9 +22,8 @@ def search(user_id: str) -> Response:
     query = request.args.get("q", "")
     if not query.strip() or len(query) > conf.query_max_chars:
         raise InvalidInput(f"q must be 1 to {conf.query_max_chars} characters", code="invalid_query")
-    if "\x00" in query:
-        raise InvalidInput("q must not contain NUL characters", code="invalid_query")
-    limit = _limit(request.args.get("limit"), conf.search_max_limit)
+    ensure_storable(query, "query")
+    limit = parse_count(request.args.get("limit"), "limit", default=10, maximum=conf.search_max_limit)
     session = request.args.get("session_id")
     session_id = validate_session_id(session) if session is not None else None
     answer = platform().search.search(user_id, query, limit=limit, session_id=session_id)

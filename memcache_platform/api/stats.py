@@ -4,6 +4,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from memcache_platform.api.auth import require_unrestricted
 from memcache_platform.api.context import platform
+from memcache_platform.api.validation import parse_count
 from memcache_platform.errors import InvalidInput
 
 bp = Blueprint("stats", __name__, url_prefix="/v1/stats")
@@ -16,8 +17,6 @@ def favorites() -> Response:
     topic = request.args.get("topic")
     if topic is not None and (not 0 < len(topic) <= 128 or "\x00" in topic):
         raise InvalidInput("topic must be 1-128 characters", code="invalid_topic")
-    raw_limit = request.args.get("limit", "10")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
-        raise InvalidInput("limit must be an integer from 1 to 100", code="invalid_limit")
-    topics, refreshed_at = platform().favorites.global_favorites(topic=topic, limit=int(raw_limit))
+    limit = parse_count(request.args.get("limit"), "limit", default=10, maximum=100)
+    topics, refreshed_at = platform().favorites.global_favorites(topic=topic, limit=limit)
     return jsonify({"topics": topics, "refreshed_at": refreshed_at.isoformat() if refreshed_at else None})

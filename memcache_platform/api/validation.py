@@ -47,6 +47,33 @@ class UnsupportedMediaType(PlatformError):
     status = 415
 
 
+def storable_text_problem(text: str) -> str | None:
+    """Why PostgreSQL (and the embedder) could not take ``text``, or None when it can."""
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
+def ensure_storable(text: str, name: str) -> str:
+    """``text`` if it can be stored and embedded; 400 naming ``name`` otherwise."""
+    if (problem := storable_text_problem(text)) is not None:
+        raise InvalidInput(f"{name} {problem}", code=f"invalid_{name}")
+    return text
+
+
+def parse_count(raw: str | None, name: str, *, default: int, maximum: int) -> int:
+    """A query-string integer from 1 to ``maximum`` (ASCII digits only: ``int("²")`` raises)."""
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise InvalidInput(f"{name} must be an integer from 1 to {maximum}", code=f"invalid_{name}")
+    return int(raw)
+
+
 class Message(BaseModel):
     """One chat message."""
 
@@ -54,11 +81,20 @@ class Message(BaseModel):
     role: Literal["user", "assistant", "system"]
     content: str = Field(min_length=1)
 
+    @field_validator("content")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        if (problem := storable_text_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
+
 
 class MemoryCreate(BaseModel):
     """Body of ``POST /v1/users/{user_id}/memories``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False
+    )  # JSON has no NaN; PostgreSQL's jsonb neither
     messages: list[Message] = Field(min_length=1)
     metadata: dict[str, str | bool | int | float] | None = None
     session_id: str | None = Field(None, pattern=SESSION_ID_PATTERN)
@@ -77,6 +113,8 @@ class MemoryCreate(BaseModel):
                 raise ValueError(f"metadata key {key!r} must match {_METADATA_KEY.pattern}")
             if isinstance(item, str) and len(item) > 512:
                 raise ValueError(f"metadata value of {key!r} is longer than 512 characters")
+            if isinstance(item, str) and (problem := storable_text_problem(item)) is not None:
+                raise ValueError(f"metadata value of {key!r} {problem}")
         return value
 
 

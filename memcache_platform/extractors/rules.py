@@ -63,7 +63,7 @@ _QUOTE_TABLE = str.maketrans(
 # Line-like breaks become "\n" so that they end a sentence just like a newline does.
 _LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # Other control characters (NUL included) become spaces so they cannot glue two words together.
-_CONTROL = re.compile(r"[\x00-\x09\x1f\x7f-\x84\x86-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")  # all but \n and \r
 # Zero-width, bidi-control characters and lone surrogates carry no words; surrogates would also make the
 # fact text impossible to encode as UTF-8 later on.
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")

@@ -199,7 +199,7 @@ def filters_from_query(raw: str) -> Any:
 def positive_int(raw: str | None, name: str, default: int, maximum: int) -> int:
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:  # int("²") raises
         raise InvalidInput(f"{name} must be an integer from 1 to {maximum}", code=f"invalid_{name}")
     return int(raw)
 
