@@ -90,7 +90,10 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(300, gt=0, description="How often beat runs run_proactive_caching_job.")
     sweep_max_age_s: float = Field(3600, gt=0, description="A clean user's build older than this is rebuilt.")
     sweep_chunk_size: int = Field(50, gt=0, description="Users per rebuild task the sweep fans out.")
-    sweep_rate_limit: str = Field("120/m", description="Celery rate limit of those tasks, per worker.")
+    sweep_rate_limit: str = Field(
+        "120/m", description="Celery rate limit of those tasks, per worker ('' none)."
+    )
+    sweep_lock_ttl_s: int = Field(900, gt=0, description="One sweep at a time; a dead sweep's claim lapses.")
     redbeat_lock_timeout_s: int = Field(
         55, ge=3, le=60, description="A dead beat's successor takes over within this plus one beat tick."
     )

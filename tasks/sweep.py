@@ -11,6 +11,8 @@ from tasks.app import app
 def run_proactive_caching_job(self) -> dict[str, object]:
     """Plan (dirty first, then aged builds), record progress, fan out chunks; returns the plan summary."""
     sweep = get_platform().sweep
+    if running := sweep.claim(self.request.id, get_settings().sweep_lock_ttl_s):
+        return sweep.superseded(self.request.id, running)
     self.update_state(state="PROGRESS", meta={"stage": "planning"})
     plan = sweep.planner.plan()
     summary = sweep.start(self.request.id, plan)
@@ -23,7 +25,9 @@ def run_proactive_caching_job(self) -> dict[str, object]:
     return summary | {"chunks": len(chunks)}
 
 
-@app.task(name="tasks.rebuild_users_chunk", acks_late=True, rate_limit=get_settings().sweep_rate_limit)
+@app.task(
+    name="tasks.rebuild_users_chunk", acks_late=True, rate_limit=get_settings().sweep_rate_limit or None
+)
 def rebuild_users_chunk(sweep_id: str, users: list[str]) -> dict[str, object]:
     """Rebuild one chunk of a sweep's users; the result lists who was rebuilt and the sweep's progress."""
     return vars(get_platform().sweep.run_chunk(sweep_id, list(users)))

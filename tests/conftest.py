@@ -40,6 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # The suite writes far faster than a user would; test_rate_limits lowers these itself.
         MEMCACHE_RATE_LIMIT_WRITES="1000000/minute",
         MEMCACHE_RATE_LIMIT_SEARCHES="1000000/minute",
+        MEMCACHE_SWEEP_RATE_LIMIT="",  # fuzzed warm-alls must not leave a rate-limited backlog
     )
     from config.settings import get_settings
     from memcache_platform.db.migrate import upgrade
@@ -167,3 +168,29 @@ def redis_outage(redis_server, platform, wait_for):  # type: ignore[no-untyped-d
             assert wait_for(lambda: len(outbox) == 0, timeout=30), "outbox did not drain after Redis returned"
 
     return _outage
+
+
+@pytest.fixture
+def sweep_now(platform, celery_worker, wait_for):  # type: ignore[no-untyped-def]
+    """Run a sweep through the worker and return its summary, once any sweep already running is done."""
+    from tasks import run_proactive_caching_job
+
+    def _sweep() -> dict:  # type: ignore[type-arg]
+        for _ in range(10):
+            assert wait_for(lambda: not platform.redis.exists("mc:sweep-running"), timeout=120)
+            sweep_id = run_proactive_caching_job.delay().id
+            assert wait_for(
+                lambda sid=sweep_id: "finished_at" in platform.sweep_progress.read(sid), timeout=120
+            )
+            summary = platform.sweep_progress.read(sweep_id)
+            if "superseded_by" not in summary:
+                return summary | {"sweep_id": sweep_id}
+        pytest.fail("no sweep of this test's own could run")
+
+    return _sweep
+
+
+@pytest.fixture
+def no_sweep_running(platform, wait_for):  # type: ignore[no-untyped-def]
+    """Wait for any sweep started by an earlier test (fuzzing, beat) to finish: sweeps run one at a time."""
+    assert wait_for(lambda: not platform.redis.exists("mc:sweep-running"), timeout=120)

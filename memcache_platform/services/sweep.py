@@ -15,14 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
+
 from memcache_platform.errors import CacheUnavailable, MemoryStoreError, PlatformError
 from memcache_platform.services.proactive_cache import ProactiveCacheService
 from memcache_platform.services.registry import UserRegistry
 from memcache_platform.tiers.l3_store import BuildState, L3Store
+from memcache_platform.tiers.locks import Leases
 from memcache_platform.tiers.sweep_progress import SweepProgress
 from memcache_platform.tiers.watermark import Watermarks
 
 log = logging.getLogger(__name__)
+RUNNING_KEY = "mc:sweep-running"  # outside mc:sweep:* (the progress records)
 
 
 @dataclass
@@ -140,6 +144,25 @@ class SweepService:
         self.rebuilds = rebuilds
         self.l3 = l3
 
+    def claim(self, sweep_id: str, ttl_s: int) -> str | None:
+        """Make ``sweep_id`` the one running sweep; the id of the running one when another holds it.
+
+        Beat and manual triggers may overlap; sweeps do not pile up (a dead sweep's claim lapses).
+        """
+        try:
+            if self.progress.client.set(RUNNING_KEY, sweep_id, nx=True, ex=ttl_s):
+                return None
+            running = self.progress.client.get(RUNNING_KEY)
+        except redis.RedisError:
+            return None  # without Redis there is nothing to coordinate on: run
+        return running.decode() if running else None
+
+    def superseded(self, sweep_id: str, running: str) -> dict[str, Any]:
+        """Close a sweep that did not run because ``running`` was already under way."""
+        summary = {"sweep_id": sweep_id, "superseded_by": running, "finished_at": time.time()}
+        self.progress.write(sweep_id, summary)
+        return summary
+
     def start(self, sweep_id: str, plan: SweepPlan) -> dict[str, Any]:
         """Record a planned sweep; returns its summary."""
         summary = {
@@ -186,4 +209,5 @@ class SweepService:
         if rebuilt:
             summary["global_view_refresh_ms"] = round(self.l3.refresh_global_favorites(), 1)
         self.progress.write(sweep_id, summary)
+        Leases(self.progress.client).release(RUNNING_KEY, sweep_id)
         return summary

@@ -92,7 +92,7 @@ def test_warm_without_wait_prints_the_task_id(platform, celery_worker, user_id, 
     assert wait_for(lambda: platform.warming.task(task_id)["state"] == "SUCCESS", timeout=60)
 
 
-def test_warm_all_waits_for_the_sweep(platform, celery_worker, user_id, write) -> None:
+def test_warm_all_waits_for_the_sweep(platform, celery_worker, user_id, write, no_sweep_running) -> None:
     write(user_id, "My favourite food is pho")
     data = ok_json(memcache("warm-all", "--wait", "--json"))
     summary = data["summary"]
@@ -103,7 +103,9 @@ def test_warm_all_waits_for_the_sweep(platform, celery_worker, user_id, write) -
     assert platform.l3.get(user_id) is not None
 
 
-def test_warm_all_progress_bar_finishes_without_a_tty(platform, celery_worker, user_id, write) -> None:
+def test_warm_all_progress_bar_finishes_without_a_tty(
+    platform, celery_worker, user_id, write, no_sweep_running
+) -> None:
     write(user_id, "My favourite food is pho")
     proc = memcache("warm-all", "--wait")
     assert proc.returncode == 0, proc.stderr

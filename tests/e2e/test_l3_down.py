@@ -49,10 +49,10 @@ def test_l3_stopped(split, user_id):
         ready = client.get("/readyz")
         assert (ready.status_code, ready.json["checks"]["l3_database"]["ok"]) == (200, False)
         with pytest.raises(CacheUnavailable):  # the task retries this with backoff (tests/integration/tasks)
-            p.proactive_cache.update_user_favorite_cache(user_id, force=True)
+            p.proactive_cache.rebuild_now(user_id)  # not the coalescing entry: a worker may hold the user
     finally:
         l3_server.start()
-    assert p.proactive_cache.update_user_favorite_cache(user_id, force=True).outcome == "rebuilt"
+    assert p.proactive_cache.rebuild_now(user_id).outcome == "rebuilt"
     favorites = client.get(f"/v1/users/{user_id}/favorites", headers=AUTH).json
     assert (favorites["tier"], favorites["top_skills"], favorites["favorites"]) == (
         "L3",

@@ -39,7 +39,7 @@ def test_warm_all_needs_an_admin_key(client, auth):
     assert client.post("/v1/cache/warm-all").status_code == 401
 
 
-def test_warm_all_reports_sweep_progress(client, celery_worker):
+def test_warm_all_reports_sweep_progress(client, celery_worker, no_sweep_running):
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     response = client.post("/v1/cache/warm-all", headers=admin)
     assert response.status_code == 202

@@ -1,6 +1,5 @@
 """The all-users sweep: plans cheaply, rebuilds exactly the dirty users, heals lost hand-offs."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,16 +18,6 @@ def two_hundred_users(platform, user_id):
     return users
 
 
-def _wait_finished(platform, sweep_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        progress = platform.sweep_progress.read(sweep_id)
-        if "finished_at" in progress:
-            return progress
-        time.sleep(0.1)
-    pytest.fail(f"sweep {sweep_id} did not finish: {platform.sweep_progress.read(sweep_id)}")
-
-
 def test_plan_puts_the_20_dirty_users_first_and_skips_180(platform, two_hundred_users):
     dirty = two_hundred_users[::10]
     for user in dirty:
@@ -44,15 +33,12 @@ def test_plan_rebuilds_builds_older_than_the_max_age(platform, two_hundred_users
     assert (plan.dirty, len(plan.aged), plan.skipped) == ([], 200, 0)
 
 
-def test_sweep_through_the_worker_rebuilds_exactly_the_dirty_users(
-    platform, celery_worker, two_hundred_users
-):
+def test_sweep_through_the_worker_rebuilds_exactly_the_dirty_users(platform, sweep_now, two_hundred_users):
     dirty = set(two_hundred_users[::10])
     for user in dirty:
         platform.watermarks.bump(user)
     before = {u: platform.l3.get(u).built_at for u in two_hundred_users}
-    sweep_id = run_proactive_caching_job.delay().id
-    summary = _wait_finished(platform, sweep_id)
+    summary = sweep_now()
     after = {u: platform.l3.get(u) for u in two_hundred_users}
     rebuilt = {u for u in two_hundred_users if after[u].built_at != before[u]}
     assert rebuilt == dirty
@@ -62,10 +48,10 @@ def test_sweep_through_the_worker_rebuilds_exactly_the_dirty_users(
     assert summary["done"] == summary["dirty"] + summary["aged"]
 
 
-def test_a_lost_handoff_is_healed_by_the_next_sweep(platform, celery_worker, user_id, write, client, auth):
+def test_a_lost_handoff_is_healed_by_the_next_sweep(platform, sweep_now, user_id, write, client, auth):
     write(user_id, "My favourite food is pho")  # written to L4, hand-off lost: nothing enqueued
     assert client.get(f"/v1/users/{user_id}/favorites", headers=auth).json["tier"] == "L4"
-    _wait_finished(platform, run_proactive_caching_job.delay().id)
+    sweep_now()
     favorites = client.get(f"/v1/users/{user_id}/favorites", headers=auth).json
     assert (favorites["tier"], favorites["stale"]) == ("L3", False)
     assert favorites["favorites"] == {"food": ["pho"]}
@@ -78,35 +64,43 @@ def test_users_known_only_to_l4_are_found_by_reconciliation(platform, user_id):
     assert user_id in platform.sweep.planner.plan().dirty
 
 
-def test_sweep_refreshes_the_global_favourites_view(platform, celery_worker, user_id, write, client, auth):
+def test_sweep_refreshes_the_global_favourites_view(platform, sweep_now, user_id, write, client, auth):
     topic = f"dish{user_id[-6:]}"
     for i in range(3):
         write(f"{user_id}-{i}", f"My favourite {topic} is pho")
     write(f"{user_id}-3", f"My favourite {topic} is ramen")
-    summary = _wait_finished(platform, run_proactive_caching_job.delay().id)
+    summary = sweep_now()
     assert summary["rebuilt"] >= 4
     stats = client.get(f"/v1/stats/favorites?topic={topic}", headers=auth).json
     assert stats["topics"] == {topic: [{"value": "pho", "users": 3}, {"value": "ramen", "users": 1}]}
     assert stats["refreshed_at"] is not None
 
 
-def test_a_sweep_with_nothing_due_finishes_at_once(platform, celery_worker):
-    # Build everyone first, so the next sweep has nothing to dispatch.
-    _wait_finished(platform, run_proactive_caching_job.delay().id)
-    result = run_proactive_caching_job.delay()
-    summary = result.get(timeout=60)
-    assert summary["chunks"] == 0
-    assert summary["done"] == 0
+def test_a_sweep_with_nothing_due_finishes_at_once(platform, sweep_now):
+    sweep_now()  # builds everyone, so the next sweep has nothing to dispatch
+    summary = sweep_now()
+    assert (summary["dirty"], summary["aged"], summary["done"]) == (0, 0, 0)
+    assert summary["rebuilt"] == 0
+
+
+def test_overlapping_sweeps_do_not_pile_up(platform, celery_worker, wait_for):
+    platform.redis.set("mc:sweep-running", "an-earlier-sweep", ex=60)  # one is under way
+    try:
+        result = run_proactive_caching_job.delay()
+        summary = result.get(timeout=60)
+    finally:
+        platform.redis.delete("mc:sweep-running")
+    assert summary["superseded_by"] == "an-earlier-sweep"
     assert "finished_at" in platform.sweep_progress.read(result.id)
 
 
-def test_a_write_whose_handoff_and_watermark_bump_were_both_lost_is_healed(platform, celery_worker, user_id):
+def test_a_write_whose_handoff_and_watermark_bump_were_both_lost_is_healed(platform, sweep_now, user_id):
     # Redis was down for this write: no watermark bump, no registry entry, no task; L3 looks current.
     platform.mem0.add("Likes tea", user_id=user_id)
     platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     assert user_id not in platform.sweep.planner.plan().dirty
     platform.mem0.add("Likes coffee", user_id=user_id)  # the lost write
     assert user_id in platform.sweep.planner.plan().dirty  # L4 holds 2 memories, the build 1
-    _wait_finished(platform, run_proactive_caching_job.delay().id)
+    sweep_now()
     assert platform.l3.get(user_id).summary.memory_count == 2  # the sweep really rebuilt it
     assert user_id not in platform.sweep.planner.plan().dirty
