@@ -108,8 +108,16 @@ def _erase_fuzzed_users(platform) -> Iterator[None]:  # type: ignore[no-untyped-
     """Erase, when the module ends, every user the fuzzing created (they would skew later sweeps)."""
     before = set(platform.registry.all_users())
     yield
+    from tasks import app as celery_app
+
+    # The fuzzing enqueued hundreds of rebuilds and sweeps: drop them rather than make later tests
+    # wait behind them on the session's single worker.
+    with celery_app.connection_for_write() as conn:
+        for queue in ("handoff", "sweep"):
+            conn.default_channel.queue_purge(queue)
     for user_id in sorted(set(platform.registry.all_users()) - before):
         platform.erasure.erase(user_id)
+    platform.redis.delete("mc:sweep-running")  # a purged sweep never finishes to release its claim
 
 
 def test_fuzzed_document_is_the_served_one(client) -> None:  # type: ignore[no-untyped-def]
