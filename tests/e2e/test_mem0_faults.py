@@ -29,7 +29,8 @@ def proxied(platform, postgres_server):
     settings = Settings(
         mem0_database_url=f"postgresql://postgres@127.0.0.1:{proxy.port}/{database}", mem0_timeout_s=TIMEOUT_S
     )
-    proxied_platform = Platform(settings)
+    # No enqueue: a session worker's rebuild (through the direct connection) would race the staleness.
+    proxied_platform = Platform(settings, enqueue=lambda _: None)
     app = create_app(settings, proxied_platform)
     proxied_platform.mem0  # noqa: B018 - build it while the proxy passes
     yield proxy, proxied_platform, app.test_client()
