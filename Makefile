@@ -19,8 +19,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/memcache dev run
 
+# The bench harness runs in a pytest process of its own: its stack (gunicorn, a worker, Mem0) must not
+# share a process with the suite's session worker.
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --ignore=tests/bench $(PYTEST_ARGS)
+	$(BIN)/pytest tests/bench $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
