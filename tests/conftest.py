@@ -28,10 +28,15 @@ _servers: dict[str, RedisServer | PostgresServer] = {}
 def pytest_configure(config: pytest.Config) -> None:
     TEST_VAR.mkdir(parents=True, exist_ok=True)
     redis_server = RedisServer(TEST_VAR / "redis").start()
+    # The broker and results get a Redis of their own: outage tests stop the cache Redis for real,
+    # and the session's in-process worker must not lose its broker (it did not always come back).
+    broker = RedisServer(TEST_VAR / "redis-broker").start()
     pg = PostgresServer(TEST_VAR / "pg").start()
-    _servers.update(redis=redis_server, pg=pg)
+    _servers.update(redis=redis_server, broker=broker, pg=pg)
     os.environ.update(
         MEMCACHE_REDIS_URL=redis_server.url,
+        MEMCACHE_BROKER_URL=broker.url.replace("/0", "/1"),
+        MEMCACHE_RESULT_BACKEND=broker.url.replace("/0", "/2"),
         MEMCACHE_DATABASE_URL=pg.create_database("memcache_test", drop_first=True),
         MEMCACHE_MEM0_DIR=str(TEST_VAR / "mem0"),
         MEMCACHE_API_KEYS=f"{API_KEY},{TENANT_KEY}=acme-*,{PAIR_KEY}=alice|bob,{RATE_KEY}",

@@ -1,4 +1,7 @@
-"""Redis (cache and broker) stopped while 500 writes arrive; the outbox redelivers when it returns."""
+"""Redis stopped while 500 writes arrive; the outbox redelivers when it returns.
+
+In the suite the broker has a Redis of its own (see conftest); a dead broker is the broker-down test's.
+"""
 
 import pytest
 
@@ -22,7 +25,10 @@ def test_500_writes_during_a_redis_outage_all_land_and_heal(
             for i in range(500)
         ]
         assert {a.status_code for a in answers} == {201}
-        assert {a.json["cache"]["handoff"] for a in answers} == {"outbox"}
+        outcomes = [a.json["cache"]["handoff"] for a in answers]
+        # The first write finds out (its watermark bump fails); every later one joins the outbox at once.
+        assert outcomes[0] in ("queued", "outbox")
+        assert set(outcomes[1:]) == {"outbox"}
         assert len(platform.handoff.outbox) == 50  # one entry per user, not per write
     # redis_outage drained the outbox on exit: every user was re-marked and re-enqueued.
     assert metrics.OUTBOX_REDELIVERED._value.get() - redelivered >= 50
