@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from memcache_platform.errors import PlatformError
@@ -24,34 +25,36 @@ HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
-    """The JSON error shape of shared/DESIGN.md."""
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None, **top: Any
+) -> Response:
+    """The JSON error shape of shared/DESIGN.md (``top``: extra top-level fields some clients read)."""
     body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details
-    response = jsonify({"error": body})
+    response = jsonify({"error": body, **top})
     response.status_code = status
     return response
 
 
-def register(app: Flask) -> None:
-    """Install the handlers on ``app``."""
+def register(target: Flask | Blueprint, render: Callable[..., Response] = error_response) -> None:
+    """Install the handlers on an app or a blueprint; ``render`` builds the error body."""
 
-    @app.errorhandler(PlatformError)
+    @target.errorhandler(PlatformError)
     def _platform_error(exc: PlatformError) -> Response:
         if exc.status >= 500:
             log.warning("%s: %s", exc.code, exc.message)
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return render(exc.status, exc.code, exc.message, exc.details)
 
-    @app.errorhandler(HTTPException)
+    @target.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        response = error_response(status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
+        response = render(status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
-    @app.errorhandler(Exception)
+    @target.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
-        return error_response(500, "internal_error", "internal error; the server log has the details")
+        return render(500, "internal_error", "internal error; the server log has the details")

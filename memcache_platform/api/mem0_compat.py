@@ -81,11 +81,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel
-from werkzeug.exceptions import HTTPException
 
+from memcache_platform.api import errors
 from memcache_platform.api.auth import Forbidden, Unauthorized
 from memcache_platform.api.context import platform, settings
-from memcache_platform.api.errors import HTTP_CODES
+from memcache_platform.api.errors import error_response
 from memcache_platform.api.keys import find_key, parse_keys
 from memcache_platform.api.ratelimit import limiter, search_limit, write_limit
 from memcache_platform.api.validation import (
@@ -96,7 +96,7 @@ from memcache_platform.api.validation import (
     validated,
 )
 from memcache_platform.clients.mem0_client import MemoryRecord
-from memcache_platform.errors import InvalidInput, MemoryNotFound, PlatformError
+from memcache_platform.errors import InvalidInput, MemoryNotFound
 from memcache_platform.ids import validate_memory_id, validate_user_id
 from memcache_platform.services import compat
 from memcache_platform.services.compat import UnsupportedEndpoint, check_options, unsupported
@@ -137,31 +137,10 @@ def _scope(filters: Any = None, **top: Any) -> compat.Scope:
 
 def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
     """The platform's error shape plus Mem0's ``detail``, which MemoryClient shows in its exceptions."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    response = jsonify({"error": error, "detail": f"{code}: {message}"})
-    response.status_code = status
-    return response
+    return error_response(status, code, message, details, detail=f"{code}: {message}")
 
 
-@bp.errorhandler(PlatformError)
-def _platform_error(exc: PlatformError) -> Response:
-    if exc.status >= 500:
-        log.warning("%s: %s", exc.code, exc.message)
-    return _error(exc.status, exc.code, exc.message, exc.details)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
-    status = exc.code or 500
-    return _error(status, HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception) -> Response:
-    log.exception("unhandled error")
-    return _error(500, "internal_error", "internal error; the server log has the details")
+errors.register(bp, render=_error)
 
 
 # --- request parsing --------------------------------------------------------------------------
