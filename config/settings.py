@@ -7,6 +7,7 @@ the embedded Redis and PostgreSQL it started), then the defaults below.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,7 +17,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = PROJECT_ROOT / "var"
+# Where `make run` keeps its servers, keys and state; a second tree (the fault tests) sets its own.
+VAR_DIR = Path(os.environ.get("MEMCACHE_VAR_DIR") or PROJECT_ROOT / "var").resolve()
 EMBEDDED_ENV_FILE = VAR_DIR / "embedded.env"
 
 CommaList = Annotated[list[str], NoDecode]

@@ -1,19 +1,17 @@
-"""``make run``: embedded servers when no URL is configured, migrations, then the Procfile under honcho."""
+"""``make run``: embedded servers when no URL is configured, migrations, then the Procfile, supervised."""
 
 from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from config.settings import EMBEDDED_ENV_FILE, PROJECT_ROOT, VAR_DIR
 from memcache_platform.dev.servers import PostgresServer, RedisServer
+from memcache_platform.dev.supervisor import run_procfile
 
 DATABASE = "memcache"
 
@@ -48,7 +46,8 @@ def start_embedded(env: dict[str, str]) -> list[RedisServer | PostgresServer]:
 
 def prepare_environment() -> tuple[dict[str, str], list[RedisServer | PostgresServer]]:
     """Everything the Procfile's processes need: servers, keys, the env file, the schema."""
-    VAR_DIR.mkdir(exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "run").mkdir(mode=0o700, exist_ok=True)  # XDG_RUNTIME_DIR and the supervisor's state
     env: dict[str, str] = {}
     servers = start_embedded(env)
     if not (_configured("MEMCACHE_API_KEYS") or _configured("MEMCACHE_ADMIN_API_KEYS")):
@@ -78,22 +77,24 @@ def banner(env: dict[str, str]) -> str:
     settings = get_settings()
     key = (settings.admin_api_keys or settings.api_keys or ["<your key>"])[0]
     flower_user = (settings.flower_basic_auth or ":").split(":", 1)[0]
+    api = "http://" + os.environ.get("MEMCACHE_BIND", "127.0.0.1:8000")
+    flower = "http://127.0.0.1:" + os.environ.get("MEMCACHE_FLOWER_PORT", "5555")
     return f"""
 memcache_platform is starting (Mem0 loads in each process: the API answers in ~15 s).
-  API      http://127.0.0.1:8000   (GET /readyz, /openapi.json)
-  Flower   http://127.0.0.1:5555   (user {flower_user!r}, password in var/dev-flower-auth)
+  API      {api}   (GET /readyz, /openapi.json)
+  Flower   {flower}   (user {flower_user!r}, password in var/dev-flower-auth)
   API key  {key}
 Try:
-  curl -s -X POST http://127.0.0.1:8000/v1/users/alice/memories \\
+  curl -s -X POST {api}/v1/users/alice/memories \\
     -H "Authorization: Bearer {key}" -H 'Content-Type: application/json' \\
     -d '{{"messages":[{{"role":"user","content":"My favourite food is pho and I am good at Python"}}]}}'
-  curl -s http://127.0.0.1:8000/v1/users/alice/favorites -H "Authorization: Bearer {key}"
+  curl -s {api}/v1/users/alice/favorites -H "Authorization: Bearer {key}"
 Ctrl-C stops everything.
 """
 
 
 def run_platform() -> int:
-    """Prepare, run the Procfile with honcho until Ctrl-C, then stop what was started."""
+    """Prepare, run the Procfile supervised until Ctrl-C or SIGTERM, then stop what was started."""
     click.echo("memcache_platform: preparing servers and schema")
     env, servers = prepare_environment()
     child_env = os.environ.copy()
@@ -108,26 +109,14 @@ def run_platform() -> int:
         for stale in metrics_dir.glob("*.db"):
             stale.unlink()
         child_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    honcho = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "honcho",
-            "start",
-            "-f",
-            str(PROJECT_ROOT / "Procfile"),
-            "-d",
-            str(PROJECT_ROOT),
-        ],
-        env=child_env | {"PATH": f"{Path(sys.executable).parent}:{child_env.get('PATH', '')}"},
-    )
-    time.sleep(1)
+    child_env["PATH"] = f"{Path(sys.executable).parent}:{child_env.get('PATH', '')}"
+    child_env["MEMCACHE_VAR_DIR"] = str(VAR_DIR)  # the Procfile's processes keep their state there too
     click.echo(banner(env))
     try:
-        return honcho.wait()
-    except KeyboardInterrupt:
-        honcho.send_signal(signal.SIGINT)
-        return honcho.wait()
+        # In this process: Ctrl-C (SIGINT) or SIGTERM stops every process, then the servers below.
+        return run_procfile(
+            PROJECT_ROOT / "Procfile", PROJECT_ROOT, child_env, VAR_DIR / "run" / "supervisor.json"
+        )
     finally:
         for server in reversed(servers):
             server.stop()
