@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     write_mode: Literal["async", "strict"] = "async"
     handoff_timeout_s: float = Field(0.5, gt=0, description="Upper bound of the hand-off after a write.")
     cache_timeout_s: float = Field(0.25, gt=0, description="Socket timeout of best-effort Redis calls.")
+    redis_breaker_open_s: float = Field(
+        2.0, ge=0, description="After a Redis timeout or refusal, skip Redis at least this long (0: off)."
+    )
+    redis_breaker_probe_s: float = Field(
+        0.5, gt=0, description="Then PING it this often in the background; the first answer closes it."
+    )
+    readiness_timeout_s: float = Field(
+        0.8, gt=0, le=5, description="/readyz: each dependency check's bound (they run in parallel)."
+    )
     outbox_size: int = Field(10_000, ge=0, description="Failed hand-offs kept per API process for retry.")
 
     # --- read path (L1, L2) and rebuilds -----------------------------------------

@@ -29,3 +29,12 @@ OUTBOX_SIZE = Gauge(
 )
 OUTBOX_DROPPED = Counter("memcache_outbox_dropped_total", "Hand-offs dropped because the outbox was full")
 OUTBOX_REDELIVERED = Counter("memcache_outbox_redelivered_total", "Hand-offs redelivered from the outbox")
+REDIS_BREAKER_OPEN = Gauge(
+    "memcache_redis_breaker_open",
+    "1 while this process skips a Redis server after a timeout or refusal (circuit breaker open)",
+    ["server"],
+    multiprocess_mode="livemax",
+)
+REDIS_BREAKER_TRIPS = Counter(
+    "memcache_redis_breaker_trips_total", "Times a Redis circuit breaker opened", ["server"]
+)

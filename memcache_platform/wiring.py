@@ -72,7 +72,13 @@ class Platform:
 
     @cached_property
     def redis(self) -> redis.Redis:
-        return cache_redis(self.settings.redis_url, timeout_s=self.settings.cache_timeout_s)
+        s = self.settings
+        return cache_redis(
+            s.redis_url,
+            timeout_s=s.cache_timeout_s,
+            breaker_open_s=s.redis_breaker_open_s,
+            breaker_probe_s=s.redis_breaker_probe_s,
+        )
 
     @cached_property
     def watermarks(self) -> Watermarks:
