@@ -47,9 +47,27 @@ def configure_offline_environment(mem0_dir: os.PathLike[str] | str | None = None
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # On 2 cores one torch thread per process is faster, and avoids libgomp's hang after fork.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # transformers' "Loading weights: 100%|…" bar, written into every web and worker log at start.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    spacy_log = logging.getLogger("mem0.utils.spacy_models")
+    if not any(isinstance(f, _SpacyMissingFilter) for f in spacy_log.filters):
+        spacy_log.addFilter(_SpacyMissingFilter())
     if mem0_dir is not None:
         os.makedirs(mem0_dir, exist_ok=True)
         os.environ.setdefault("MEM0_DIR", str(mem0_dir))
+
+
+class _SpacyMissingFilter(logging.Filter):
+    """Drops Mem0's "spaCy is not installed, pip install mem0ai[nlp]" warning, and only that one.
+
+    Without spaCy, Mem0 2.2 scores the keyword part of its search on the plain lower-cased text
+    instead of lemmas and extracts no entities (``mem0/utils/lemmatization.py``,
+    ``entity_extraction.py``), which is how the platform runs. The advice is misleading:
+    ``mem0ai[nlp]`` downloads a spaCy model at run time (shared/MEM0-NOTES.md).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "spaCy is not installed" not in record.getMessage()
 
 
 @dataclass(frozen=True)
