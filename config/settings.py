@@ -80,6 +80,9 @@ class Settings(BaseSettings):
         0.8, gt=0, le=5, description="/readyz: each dependency check's bound (they run in parallel)."
     )
     outbox_size: int = Field(10_000, ge=0, description="Failed hand-offs kept per API process for retry.")
+    dirty_mark_timeout_s: float = Field(
+        0.3, gt=0, description="Bound of the durable dirty mark (PostgreSQL) an outbox hand-off writes."
+    )
 
     # --- read path (L1, L2) and rebuilds -----------------------------------------
     l1_ttl_s: int = Field(7 * 24 * 3600, gt=0, description="L1 embedding TTL; slides on each hit.")

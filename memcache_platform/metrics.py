@@ -29,6 +29,9 @@ OUTBOX_SIZE = Gauge(
 )
 OUTBOX_DROPPED = Counter("memcache_outbox_dropped_total", "Hand-offs dropped because the outbox was full")
 OUTBOX_REDELIVERED = Counter("memcache_outbox_redelivered_total", "Hand-offs redelivered from the outbox")
+DIRTY_MARKS = Counter(
+    "memcache_dirty_marks_total", "Durable dirty marks for outbox hand-offs, by result", ["result"]
+)
 REDIS_BREAKER_OPEN = Gauge(
     "memcache_redis_breaker_open",
     "1 while this process skips a Redis server after a timeout or refusal (circuit breaker open)",

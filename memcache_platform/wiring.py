@@ -16,6 +16,7 @@ import redis
 from config.settings import Settings, get_settings
 from memcache_platform.clients.mem0_client import EMBEDDING_DIMS, EMBEDDING_MODEL, Mem0ClientWrapper
 from memcache_platform.services.cache_status import CacheStatusService
+from memcache_platform.services.dirty_marks import DirtyMarker
 from memcache_platform.services.erasure import ErasureService
 from memcache_platform.services.extraction import ExtractionService
 from memcache_platform.services.favorites import FavoritesService
@@ -155,7 +156,7 @@ class Platform:
 
     @cached_property
     def handoff(self) -> Handoff:
-        return Handoff(
+        handoff = Handoff(
             self.watermarks,
             self.coordinator,
             self._enqueue,
@@ -163,6 +164,9 @@ class Platform:
             registry=self.registry,
             outbox_size=self.settings.outbox_size,
         )
+        if handoff.outbox is not None:  # what the outbox holds is also marked durably, in L3's database
+            handoff.outbox.on_add = DirtyMarker(self.l3, timeout_s=self.settings.dirty_mark_timeout_s)
+        return handoff
 
     @cached_property
     def extraction(self) -> ExtractionService:

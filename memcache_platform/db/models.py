@@ -54,3 +54,16 @@ class UserCacheState(Base):
     source_memory_count: Mapped[int] = mapped_column(Integer)
     source_fingerprint: Mapped[str] = mapped_column(String(64))
     build_ms: Mapped[float] = mapped_column(Float)
+
+
+class UserDirtyMark(Base):
+    """A user written while Redis was unreachable: rebuild them if no build is newer than the mark.
+
+    Durable where the API process's outbox is not (a SIGKILLed process loses it), and countable
+    where the hosted Mem0 backend offers no aggregate over L4.
+    """
+
+    __tablename__ = "user_dirty_marks"
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,8 +1,10 @@
 """The hand-off outbox: hand-offs that failed (Redis or the broker away), retried in the background.
 
 Bounded: when full it drops the oldest user and counts it (the sweep finds that user later by
-comparing L4 with L3). While it holds anything, new writes join it without touching the network,
-so an outage costs each write nothing; one background thread retries with exponential backoff.
+comparing L4 with L3). While it holds anything, new writes join it without touching Redis or the
+broker, so an outage costs each write nothing; one background thread retries with exponential backoff.
+``on_add`` (the durable dirty mark, ``services.dirty_marks``) runs synchronously for each added
+user, so the hand-off survives this process being killed.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ class HandoffOutbox:
         maxlen: int,
         base_delay_s: float = 0.25,
         max_delay_s: float = 10.0,
+        on_add: Callable[[str], object] | None = None,
     ) -> None:
         self.redeliver = redeliver
+        self.on_add = on_add
         self.maxlen = maxlen
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
@@ -43,6 +47,8 @@ class HandoffOutbox:
 
     def add(self, user_id: str) -> None:
         """Queue a user's hand-off for redelivery; drops the oldest when full."""
+        if self.on_add is not None:
+            self.on_add(user_id)  # outside the lock: it waits on PostgreSQL, bounded
         with self._lock:
             self._users[user_id] = None
             self._users.move_to_end(user_id)

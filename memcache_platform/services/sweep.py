@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from memcache_platform.errors import CacheUnavailable, MemoryStoreError, PlatformError
-from memcache_platform.services.proactive_cache import ProactiveCacheService
+from memcache_platform.services.proactive_cache import ProactiveCacheService, RebuildResult
 from memcache_platform.services.registry import UserRegistry
 from memcache_platform.tiers.l3_store import BuildState, L3Store
 from memcache_platform.tiers.locks import Leases
@@ -51,7 +51,7 @@ class SweepPlan:
 
 
 class SweepPlanner:
-    """Classifies users as dirty, aged or current from L3 build states, watermarks and L4 counts."""
+    """Classifies users as dirty, aged or current from L3 build states, dirty marks, watermarks, L4 counts."""
 
     def __init__(
         self,
@@ -80,14 +80,16 @@ class SweepPlanner:
     def plan(self, users: Iterable[str] | None = None, *, now: datetime | None = None) -> SweepPlan:
         """Dirty users (oldest write first), then aged builds (oldest first); the rest is skipped.
 
-        Dirty: never built, a watermark newer than the build, or (one aggregate query over L4) a
-        memory count or a newest change that the build does not match: that last test catches
-        writes whose hand-off and watermark bump were both lost.
+        Dirty: never built, a watermark newer than the build, a durable dirty mark newer than the
+        build (a hand-off that waited in an API process's outbox), or (one aggregate query over L4,
+        local backend only) a memory count or a newest change that the build does not match: those
+        last two catch writes whose hand-off and watermark bump were both lost.
         """
         stats = self._l4_stats()
+        dirty_marks = self.l3.dirty_marks()
         if users is None:
             known = self.registry.all_users(reconcile=stats is None)
-            users = sorted(set(known) | set(stats or {}))
+            users = sorted(set(known) | set(stats or {}) | set(dirty_marks))
         else:
             users = sorted(set(users))
         states = self.l3.build_states()
@@ -106,7 +108,18 @@ class SweepPlanner:
             mark = marks.get(user)
             if state is None or mark is None or (state.built_from_watermark or 0) < mark:
                 dirty.append((mark or 0, user))
-            elif stats is not None and _l4_differs(stats.get(user, (0, None)), state):
+            elif (marked_at := dirty_marks.get(user)) is not None and marked_at >= state.built_at:
+                dirty.append((mark, user))
+            elif stats is not None and _l4_differs(l4 := stats.get(user, (0, None)), state):
+                # Only this rule sees writes whose hand-off and bump were both lost: say what it saw.
+                log.info(
+                    "sweep plan: %s dirty by L4 counts: L4 holds %d (newest %s), the build %d (at %s)",
+                    user,
+                    l4[0],
+                    l4[1],
+                    state.memory_count,
+                    state.built_at,
+                )
                 dirty.append((mark, user))
             elif (now - state.built_at).total_seconds() > self.max_age_s:
                 aged.append((state.built_at, user))
@@ -185,10 +198,11 @@ class SweepService:
             try:
                 # force: the planner already chose this user (dirty or aged), possibly from L4 counts
                 # that the rebuild's own watermark check cannot see.
-                outcome = self.rebuilds.update_user_favorite_cache(user, force=True).outcome
-                {"rebuilt": result.rebuilt, "current": result.current}.get(outcome, result.coalesced).append(
-                    user
-                )
+                rebuild = self.rebuilds.update_user_favorite_cache(user, force=True)
+                {"rebuilt": result.rebuilt, "current": result.current}.get(
+                    rebuild.outcome, result.coalesced
+                ).append(user)
+                self._log_outcome(sweep_id, rebuild)
             except PlatformError as exc:
                 log.warning("sweep %s: rebuild of %s failed: %s", sweep_id, user, exc)
                 result.failed[user] = exc.code
@@ -196,6 +210,27 @@ class SweepService:
             sweep_id, done=len(users) - len(result.failed), failed=len(result.failed)
         )
         return result
+
+    def _log_outcome(self, sweep_id: str, rebuild: RebuildResult) -> None:
+        """One line per user: what the rebuild read from L4 against what L3 holds now.
+
+        A user dirty sweep after sweep shows here as coalesced every time (a stuck lock), as an
+        L3 write refused, or as fewer memories read than the planner's L4 count.
+        """
+        try:
+            state = self.l3.build_states([rebuild.user_id]).get(rebuild.user_id)
+        except CacheUnavailable:
+            state = None
+        log.info(
+            "sweep %s: %s %s: read %s memories from L4, L3 written=%s, L3 holds %s built from watermark %s",
+            sweep_id,
+            rebuild.user_id,
+            rebuild.outcome,
+            rebuild.memories,
+            rebuild.l3_written,
+            state.memory_count if state else None,
+            state.built_from_watermark if state else None,
+        )
 
     def finish(self, sweep_id: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
         """Refresh the global favourites view if anything was rebuilt; the sweep's final summary."""

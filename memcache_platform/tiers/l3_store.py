@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, create_engine, delete, insert, select, text
+from sqlalchemy import Engine, create_engine, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from memcache_platform.db.models import UserCacheState, UserFavoriteSummary, UserMemoryFact
+from memcache_platform.db.models import UserCacheState, UserDirtyMark, UserFavoriteSummary, UserMemoryFact
 from memcache_platform.errors import CacheUnavailable
 from memcache_platform.services.summary import FavoriteSummary
 
@@ -95,8 +95,11 @@ class L3Store:
                 select(UserCacheState.built_from_watermark).where(UserCacheState.user_id == build.user_id)
             ).first()
             newer = build.built_from_watermark
-            if stored and stored[0] is not None and newer is not None and stored[0] > newer:
-                return False  # an older read of L4 must not overwrite a newer build
+            # An older read of L4 must not overwrite a newer build. Watermark 0 says "no write known"
+            # (Redis restarted empty and lost the keys): it proves nothing older, so it must not lock
+            # out every rebuild until the user's next write (the user stuck dirty across sweeps).
+            if stored and stored[0] is not None and newer and stored[0] > newer:
+                return False
             conn.execute(delete(UserMemoryFact).where(UserMemoryFact.user_id == build.user_id))
             if build.facts:
                 conn.execute(
@@ -114,7 +117,28 @@ class L3Store:
             }
             upsert = pg_insert(UserCacheState).values(user_id=build.user_id, **state)
             conn.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=state))
+            # This build read L4 after every write marked before it: those marks are answered.
+            conn.execute(
+                delete(UserDirtyMark).where(
+                    UserDirtyMark.user_id == build.user_id, UserDirtyMark.marked_at < build.built_at
+                )
+            )
         return True
+
+    def mark_dirty(self, user_id: str, *, timeout_ms: int) -> None:
+        """Upsert the user's durable dirty mark at now(); the statement is bounded by ``timeout_ms``."""
+        upsert = pg_insert(UserDirtyMark).values(user_id=user_id, marked_at=func.now())
+        with self._unavailable_as_platform_error(), self.engine.begin() as conn:
+            conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+            conn.execute(
+                upsert.on_conflict_do_update(index_elements=["user_id"], set_={"marked_at": func.now()})
+            )
+
+    def dirty_marks(self) -> dict[str, datetime]:
+        """Every standing dirty mark (user id → when marked), in one query: what a sweep plans with."""
+        query = select(UserDirtyMark.user_id, UserDirtyMark.marked_at)
+        with self._unavailable_as_platform_error(), self.engine.connect() as conn:
+            return {row.user_id: row.marked_at for row in conn.execute(query)}
 
     def get(self, user_id: str) -> L3Entry | None:
         """The user's summary and build state, or None when L3 has never built this user."""
@@ -151,14 +175,16 @@ class L3Store:
             rows = conn.execute(query).all()
         return [FactRow(r.memory_id, r.memory, r.category, r.topic, r.value, r.created_at) for r in rows]
 
-    def build_states(self) -> dict[str, BuildState]:
-        """Every built user's build state, in one query: what a sweep plans with."""
+    def build_states(self, users: list[str] | None = None) -> dict[str, BuildState]:
+        """Every built user's build state (or only ``users``'), in one query: what a sweep plans with."""
         query = select(
             UserCacheState.user_id,
             UserCacheState.built_from_watermark,
             UserCacheState.built_at,
             UserCacheState.source_memory_count,
         )
+        if users is not None:
+            query = query.where(UserCacheState.user_id.in_(users))
         with self._unavailable_as_platform_error(), self.engine.connect() as conn:
             return {row.user_id: BuildState(row[1], row[2], row[3]) for row in conn.execute(query)}
 
@@ -201,7 +227,7 @@ class L3Store:
     def delete_user(self, user_id: str) -> None:
         """Remove every L3 row of the user."""
         with self._unavailable_as_platform_error(), self.engine.begin() as conn:
-            for model in (UserMemoryFact, UserFavoriteSummary, UserCacheState):
+            for model in (UserMemoryFact, UserFavoriteSummary, UserCacheState, UserDirtyMark):
                 conn.execute(delete(model).where(model.user_id == user_id))
 
     def ping(self) -> None:

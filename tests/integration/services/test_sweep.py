@@ -97,3 +97,31 @@ def test_a_write_whose_handoff_and_watermark_bump_were_both_lost_is_healed(platf
     sweep_now()
     assert platform.l3.get(user_id).summary.memory_count == 2  # the sweep really rebuilt it
     assert user_id not in platform.sweep.planner.plan().dirty
+
+
+def test_a_lost_write_is_healed_after_redis_restarted_empty(
+    platform, sweep_now, user_id, write, redis_outage
+):
+    # The session finding: a build from watermark W, then Redis restarts empty (W is gone) and a write
+    # lands in L4 without a bump. Every forced rebuild read watermark 0 and L3 refused it as "older".
+    write(user_id, "My favourite food is pho")
+    platform.proactive_cache.update_user_favorite_cache(user_id)
+    assert platform.l3.get(user_id).built_from_watermark > 0
+    with redis_outage():  # stopped for real, started again empty
+        platform.mem0.add("Likes tea", user_id=user_id)  # a write whose hand-off was lost
+    assert platform.watermarks.current(user_id) == 0
+    assert user_id in platform.sweep.planner.plan().dirty  # L4 holds 2, the build 1
+    sweep_now()
+    assert platform.l3.get(user_id).summary.memory_count == 2
+    assert user_id not in platform.sweep.planner.plan().dirty  # healed in one sweep, not stuck
+
+
+def test_a_sweep_with_nothing_due_finishes_at_once(platform, sweep_now):
+    # Build everyone; earlier tests' background work may still dirty a user, so sweep until quiet.
+    for _ in range(4):
+        summary = sweep_now()
+        if summary["dirty"] + summary["aged"] == 0:
+            break
+    assert (summary["dirty"], summary["aged"], summary["done"]) == (0, 0, 0)
+    assert summary["rebuilt"] == 0
+    assert summary["skipped"] == summary["total"] > 0
