@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     max_messages: int = Field(50, gt=0)
     max_message_chars: int = Field(4000, gt=0)
 
+    # --- the `memcache` command: a client of the HTTP API (memcache_platform/cli_client.py) ------
+    api_url: str | None = Field(
+        None, description="Platform the CLI calls; default: http:// + MEMCACHE_BIND, else 127.0.0.1:8000."
+    )
+    api_key: str | None = Field(
+        None, description="Key the CLI sends; default: first admin key, first API key, var/dev-api-key."
+    )
+
     # --- rate limits per API key (Flask-Limiter syntax) ------------------------------
     rate_limit_enabled: bool = True
     rate_limit_writes: str = Field("120/minute", description="Writes and deletes per key.")

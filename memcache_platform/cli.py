@@ -1,9 +1,14 @@
-"""The ``memcache`` command.
+"""The ``memcache`` command: a client of the running platform's HTTP API.
 
-Every operational command takes ``--json``: then stdout carries exactly one JSON document (the
-result, or ``{"error": {"code", "message"}}``) and anything else a library prints goes to stderr.
-A ``PlatformError`` ends the command with ``Error: <message> (<code>)`` and exit status 1.
-Heavy modules (the platform, Celery, Mem0) are imported inside the commands: ``--help`` stays fast.
+Data commands (``add``, ``search``, ``status``, ``warm``, ``warm-all``, ``users``) call the API of
+the platform that ``memcache_platform.cli_client`` finds (``MEMCACHE_API_URL``, else ``make run``'s
+address) and say which one on stderr; they never open Redis, PostgreSQL, Celery or Mem0, so they
+answer in the time the API does and cannot enqueue into a server they merely defaulted to. Only
+``dev`` and ``db`` touch servers directly.
+
+Every data command takes ``--json``: then stdout carries exactly one JSON document (the API's
+answer, or ``{"error": {"code", "message"}}``). A ``PlatformError`` (the API's own error, or no
+platform there) ends the command with ``Error: <message> (<code>)`` and exit status 1.
 """
 
 from __future__ import annotations
@@ -13,43 +18,58 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
 if TYPE_CHECKING:
-    from memcache_platform.services.warming import WarmingService
-    from memcache_platform.wiring import Platform
+    from memcache_platform.cli_client import ApiClient
 
 POLL_S = 0.25
 FINAL_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
 Say = Callable[[str], None]
+Connect = Callable[[], "ApiClient"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """memcache_platform: cache tiers in front of Mem0."""
+@click.version_option(package_name="memcache-platform", prog_name="memcache", message="%(prog)s %(version)s")
+@click.option("-q", "--quiet", is_flag=True, help="Do not print which platform a command calls (stderr).")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool) -> None:
+    """memcache_platform: cache tiers in front of Mem0.
+
+    Data commands call the running platform's HTTP API: MEMCACHE_API_URL (default: the address
+    `make run` serves, http://127.0.0.1:8000) with MEMCACHE_API_KEY (default: the key `make run`
+    keeps in var/dev-api-key). Start the platform first with `make run`.
+
+    \b
+    Examples:
+      memcache add alice "My favourite food is pho"
+      memcache search alice "what do I eat" --limit 3
+      MEMCACHE_API_URL=http://10.0.0.5:8000 MEMCACHE_API_KEY=... memcache status alice --json
+    """
+    ctx.obj = {"quiet": quiet}
 
 
 # --- plumbing ------------------------------------------------------------------------------------
 
 
 def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--json`` flag shared by every operational command."""
+    """The ``--json`` flag shared by every data command."""
     return click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of text."
     )(fn)
 
 
 def timeout_option(default: float) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--timeout S``: how long ``--wait`` waits before giving up."""
+    """``--timeout S``: the command's whole time budget with ``--wait``."""
     return click.option(
         "--timeout",
         type=click.FloatRange(min=0, min_open=True),
         default=default,
         show_default=True,
         metavar="S",
-        help="Seconds to wait with --wait before giving up (exit status 1).",
+        help="With --wait: give up after S seconds in all, the API calls included (exit status 1).",
     )
 
 
@@ -60,35 +80,63 @@ def _platform_error(message: str, code: str) -> Exception:
     return PlatformError(message, code=code)
 
 
-def run(as_json: bool, work: Callable[[Say], Any], render: Callable[[Any], str]) -> None:
+def run(as_json: bool, work: Callable[[Say, Connect], Any], render: Callable[[Any], str]) -> None:
     """Run ``work`` and print its data as JSON or rendered; a ``PlatformError`` exits with status 1.
 
-    ``work`` gets ``say``, which prints a line at once in text mode and nothing in JSON mode.
+    ``work`` gets ``say`` (a line on stdout at once in text mode, nothing in JSON mode) and
+    ``connect`` (the API client, found on first use and announced on stderr): arguments are checked
+    before any platform is looked for.
     """
     from memcache_platform.errors import PlatformError
 
     out: TextIO = sys.stdout
+    quiet = bool((click.get_current_context().find_root().obj or {}).get("quiet"))
+    client: list[ApiClient] = []
 
     def say(text: str) -> None:
         if not as_json:
             click.echo(text, file=out)
 
+    def connect() -> ApiClient:
+        if not client:
+            from memcache_platform.cli_client import ApiClient, resolve_target
+
+            target = resolve_target()
+            if not quiet:
+                click.echo(target.describe(), err=True)
+            client.append(ApiClient(target))
+        return client[0]
+
     try:
         # In JSON mode a stray print() of some library must not corrupt the one document on stdout.
         with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-            data = work(say)
+            data = work(say, connect)
     except PlatformError as exc:
-        if as_json:
-            click.echo(json.dumps({"error": {"code": exc.code, "message": exc.message}}), file=out)
-        else:
-            click.echo(f"Error: {exc.message} ({exc.code})", err=True)
-        sys.exit(1)
+        fail(as_json, exc.message, exc.code)
+    except _invalid_settings() as exc:  # a malformed MEMCACHE_* variable: say which, no traceback
+        fail(as_json, f"invalid MEMCACHE_* setting: {exc}", "invalid_settings")
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str), file=out)
     else:
         text = render(data)
         if text:
             click.echo(text, file=out)
+
+
+def fail(as_json: bool, message: str, code: str) -> NoReturn:
+    """``Error: <message> (<code>)`` on stderr, or the error document on stdout; exit status 1."""
+    if as_json:
+        click.echo(json.dumps({"error": {"code": code, "message": message}}))
+    else:
+        click.echo(f"Error: {message} ({code})", err=True)
+    sys.exit(1)
+
+
+def _invalid_settings() -> type[Exception]:
+    """pydantic's ``ValidationError``, raised by the settings on a malformed variable."""
+    from pydantic import ValidationError
+
+    return ValidationError
 
 
 def _user(user: str) -> str:
@@ -105,11 +153,10 @@ def _session(session: str | None) -> str | None:
     return validate_session_id(session) if session is not None else None
 
 
-def _platform() -> Platform:
-    """The process's platform (imported here: ``memcache --help`` must not pay for it)."""
-    from memcache_platform.wiring import get_platform
+def _user_path(user_id: str, rest: str) -> str:
+    from memcache_platform.cli_client import user_path
 
-    return get_platform()
+    return user_path(user_id, rest)
 
 
 def _failure(body: dict[str, Any]) -> Exception:
@@ -119,18 +166,35 @@ def _failure(body: dict[str, Any]) -> Exception:
     return _platform_error(f"task {body['task_id']} ended {body['state']} ({detail})", "task_failed")
 
 
-def wait_task(warming: WarmingService, task_id: str, timeout: float) -> dict[str, Any]:
-    """Poll a task until it reaches a final state; a failed task or the timeout raise."""
-    deadline = time.monotonic() + timeout
+def call_within(client: ApiClient, method: str, path: str, deadline: float, what: str, timeout: float) -> Any:
+    """One API call that must answer before ``deadline``; past it, a ``timeout`` error naming ``what``."""
+    from memcache_platform.errors import PlatformError
+
+    if time.monotonic() >= deadline:
+        raise _platform_error(f"{what} not finished after {timeout:g} s", "timeout")
+    try:
+        return client.call(method, path, deadline=deadline)
+    except PlatformError as exc:
+        if exc.code == "platform_timeout" and time.monotonic() >= deadline - 0.1:
+            raise _platform_error(f"{what} not finished after {timeout:g} s", "timeout") from None
+        raise
+
+
+def _pause(deadline: float) -> None:
+    """Sleep one poll interval, never past ``deadline``."""
+    time.sleep(max(0.0, min(POLL_S, deadline - time.monotonic())))
+
+
+def wait_task(client: ApiClient, task_id: str, deadline: float, timeout: float) -> dict[str, Any]:
+    """Poll ``GET /v1/tasks/{id}`` until a final state; a failed task or the deadline raise."""
+    what = f"task {task_id}"
     while True:
-        body = warming.task(task_id)
+        body = call_within(client, "GET", f"/v1/tasks/{task_id}", deadline, what, timeout)
         if body["state"] in FINAL_STATES:
             if body["state"] != "SUCCESS":
                 raise _failure(body)
             return body
-        if time.monotonic() >= deadline:
-            raise _platform_error(f"task {task_id} not finished after {timeout:g} s", "timeout")
-        time.sleep(POLL_S)
+        _pause(deadline)
 
 
 def sweep_finished(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -143,19 +207,21 @@ def sweep_finished(body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def wait_sweep(warming: WarmingService, task_id: str, timeout: float, *, bar: bool) -> dict[str, Any]:
+def wait_sweep(
+    client: ApiClient, task_id: str, deadline: float, timeout: float, *, bar: bool
+) -> dict[str, Any]:
     """Poll a sweep's progress (with a progress bar on stderr) until it has finished; its summary."""
-    deadline = time.monotonic() + timeout
+    what = f"sweep {task_id}"
     with contextlib.ExitStack() as stack:
         progressbar = None
         shown = 0
         while True:
-            body = warming.task(task_id)
+            body = call_within(client, "GET", f"/v1/tasks/{task_id}", deadline, what, timeout)
             progress = body.get("progress") or {}
             total = progress.get("total")
             if bar and progressbar is None and isinstance(total, int) and total > 0:
                 progressbar = stack.enter_context(
-                    click.progressbar(length=total, label=f"sweep {task_id}", file=sys.stderr, show_pos=True)
+                    click.progressbar(length=total, label=what, file=sys.stderr, show_pos=True)
                 )
             if progressbar is not None:
                 # Skipped users are settled when the sweep is planned; the rest as chunks finish.
@@ -166,12 +232,23 @@ def wait_sweep(warming: WarmingService, task_id: str, timeout: float, *, bar: bo
             summary = sweep_finished(body)
             if summary is not None:
                 return summary
-            if time.monotonic() >= deadline:
-                raise _platform_error(f"sweep {task_id} not finished after {timeout:g} s", "timeout")
-            time.sleep(POLL_S)
+            _pause(deadline)
 
 
-# --- operational commands ------------------------------------------------------------------------
+def _search_limit(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    """``--limit`` within what the API accepts: 1 to MEMCACHE_SEARCH_MAX_LIMIT."""
+    from config.settings import get_settings
+
+    try:
+        maximum = get_settings().search_max_limit
+    except _invalid_settings():
+        return value  # the command reports the malformed setting; the API checks the limit anyway
+    if not 1 <= value <= maximum:
+        raise click.BadParameter(f"{value} is not in 1..{maximum} (MEMCACHE_SEARCH_MAX_LIMIT)")
+    return value
+
+
+# --- data commands: clients of the HTTP API --------------------------------------------------------
 
 
 @main.command()
@@ -180,17 +257,32 @@ def wait_sweep(warming: WarmingService, task_id: str, timeout: float, *, bar: bo
 @timeout_option(120.0)
 @json_option
 def warm(user: str, wait: bool, timeout: float, as_json: bool) -> None:
-    """Force a rebuild of USER's cache tiers; prints the task id."""
+    """Force a rebuild of USER's cache tiers; prints the task id.
+
+    Calls POST /v1/users/USER/cache/warm, and with --wait polls GET /v1/tasks/ID.
+
+    \b
+    Examples:
+      memcache warm alice
+      memcache warm alice --wait --timeout 30
+      memcache warm alice --wait --json | jq .result.outcome
+    """
     from memcache_platform import cli_render
 
-    def work(say: Say) -> dict[str, Any]:
+    def work(say: Say, connect: Connect) -> dict[str, Any]:
         user_id = _user(user)
-        warming = _platform().warming
-        task_id = warming.warm_user(user_id)
+        deadline = time.monotonic() + timeout
+        client = connect()
+        path = _user_path(user_id, "/cache/warm")
+        if wait:
+            accepted = call_within(client, "POST", path, deadline, f"rebuild of {user_id}", timeout)
+        else:
+            accepted = client.call("POST", path)
+        task_id = accepted["task_id"]
         say(f"task {task_id}: forced rebuild of {user_id} queued")
         if not wait:
             return {"task_id": task_id, "user_id": user_id, "state": "PENDING"}
-        return wait_task(warming, task_id, timeout) | {"user_id": user_id}
+        return wait_task(client, task_id, deadline, timeout) | {"user_id": user_id}
 
     def render(data: dict[str, Any]) -> str:
         result = data.get("result")
@@ -204,16 +296,31 @@ def warm(user: str, wait: bool, timeout: float, as_json: bool) -> None:
 @timeout_option(600.0)
 @json_option
 def warm_all(wait: bool, timeout: float, as_json: bool) -> None:
-    """Sweep every user now (dirty first, then aged builds)."""
+    """Sweep every user now (dirty first, then aged builds).
+
+    Needs an admin key. Calls POST /v1/cache/warm-all, and with --wait follows
+    GET /v1/tasks/ID (progress bar on stderr).
+
+    \b
+    Examples:
+      memcache warm-all
+      memcache warm-all --wait
+      memcache warm-all --wait --json | jq .summary.rebuilt
+    """
     from memcache_platform import cli_render
 
-    def work(say: Say) -> dict[str, Any]:
-        warming = _platform().warming
-        task_id = warming.warm_all()
+    def work(say: Say, connect: Connect) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        client = connect()
+        if wait:
+            accepted = call_within(client, "POST", "/v1/cache/warm-all", deadline, "sweep", timeout)
+        else:
+            accepted = client.call("POST", "/v1/cache/warm-all")
+        task_id = accepted["task_id"]
         say(f"task {task_id}: sweep queued")
         if not wait:
             return {"task_id": task_id, "sweep_id": task_id, "state": "PENDING"}
-        summary = wait_sweep(warming, task_id, timeout, bar=not as_json)
+        summary = wait_sweep(client, task_id, deadline, timeout, bar=not as_json)
         return {"task_id": task_id, "sweep_id": task_id, "state": "FINISHED", "summary": summary}
 
     def render(data: dict[str, Any]) -> str:
@@ -226,12 +333,20 @@ def warm_all(wait: bool, timeout: float, as_json: bool) -> None:
 @click.argument("user")
 @json_option
 def status(user: str, as_json: bool) -> None:
-    """Show what each cache tier holds for USER."""
+    """Show what each cache tier holds for USER.
+
+    Calls GET /v1/users/USER/cache.
+
+    \b
+    Examples:
+      memcache status alice
+      memcache status alice --json | jq .lag_s
+    """
     from memcache_platform import cli_render
 
-    def work(say: Say) -> dict[str, Any]:
+    def work(say: Say, connect: Connect) -> dict[str, Any]:
         user_id = _user(user)
-        return _platform().cache_status.status(user_id)
+        return connect().call("GET", _user_path(user_id, "/cache"))
 
     run(as_json, work, cli_render.status)
 
@@ -242,80 +357,84 @@ def status(user: str, as_json: bool) -> None:
 @click.option("--session", metavar="ID", help="Session (Mem0 run id) the memories belong to.")
 @json_option
 def add(user: str, text: str, session: str | None, as_json: bool) -> None:
-    """Store the facts of TEXT (a user message) for USER in Mem0."""
-    from dataclasses import asdict
+    """Store the facts of TEXT (a user message) for USER.
 
+    Calls POST /v1/users/USER/memories; the rebuild of the caches is handed off.
+
+    \b
+    Examples:
+      memcache add alice "My favourite food is pho and I am good at Python"
+      memcache add alice "I love ramen" --session chat-42 --json
+    """
     from memcache_platform import cli_render
 
-    def work(say: Say) -> dict[str, Any]:
+    def work(say: Say, connect: Connect) -> dict[str, Any]:
         user_id, session_id = _user(user), _session(session)
-        written = _platform().extraction.extract_facts(
-            user_id, [{"role": "user", "content": text}], session_id=session_id
-        )
-        handoff = written.handoff
-        return {
-            "user_id": user_id,
-            "memories": [asdict(m) for m in written.memories],
-            "handoff": None
-            if handoff is None
-            else {"watermark": handoff.watermark, "outcome": handoff.handoff},
-        }
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
+        if session_id is not None:
+            body["session_id"] = session_id
+        return {"user_id": user_id} | connect().call("POST", _user_path(user_id, "/memories"), body=body)
 
-    def render(data: dict[str, Any]) -> str:
-        if not data["memories"]:
-            return "No facts found in the text: nothing stored."
-        handoff = data["handoff"]
-        return (
-            f"{cli_render.memories(data['memories'])}\n\n"
-            f"hand-off: {handoff['outcome']} (watermark {cli_render.cell(handoff['watermark'])})"
-        )
-
-    run(as_json, work, render)
+    run(as_json, work, cli_render.written)
 
 
 @main.command()
 @click.argument("user")
 @click.argument("query")
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Most results.")
+@click.option(
+    "--limit",
+    type=int,
+    default=10,
+    show_default=True,
+    callback=_search_limit,
+    help="Most results: 1 to MEMCACHE_SEARCH_MAX_LIMIT (50), as the API accepts.",
+)
 @click.option("--session", metavar="ID", help="Only memories of this session (Mem0 run id).")
 @json_option
 def search(user: str, query: str, limit: int, session: str | None, as_json: bool) -> None:
-    """Search USER's memories; prints the answering tier and results."""
-    from dataclasses import asdict
+    """Search USER's memories; prints the answering tier and results.
 
+    Calls GET /v1/users/USER/search (L2 when current, else L1 + L4).
+
+    \b
+    Examples:
+      memcache search alice "what do I eat"
+      memcache search alice food --limit 3 --session chat-42
+      memcache search alice food --json | jq -r .tier
+    """
     from memcache_platform import cli_render
 
-    def work(say: Say) -> dict[str, Any]:
+    def work(say: Say, connect: Connect) -> dict[str, Any]:
         user_id, session_id = _user(user), _session(session)
-        answer = _platform().search.search(user_id, query, limit=limit, session_id=session_id)
-        return {"user_id": user_id, "query": query} | asdict(answer)
+        params: dict[str, Any] = {"q": query, "limit": limit}
+        if session_id is not None:
+            params["session_id"] = session_id
+        return connect().call("GET", _user_path(user_id, "/search"), params=params)
 
-    def render(data: dict[str, Any]) -> str:
-        tier = data["tier"] + (" (degraded: Redis unavailable)" if data["degraded"] else "")
-        body = cli_render.results(data["results"]) if data["results"] else "no results"
-        return f"tier: {tier}\n{body}"
-
-    run(as_json, work, render)
+    run(as_json, work, cli_render.search)
 
 
 @main.command()
-@click.option(
-    "--reconcile/--no-reconcile",
-    default=True,
-    show_default=True,
-    help="Also list users found only in L4 (Mem0), not just in Redis and L3.",
-)
 @json_option
-def users(reconcile: bool, as_json: bool) -> None:
-    """List every known user id, one per line."""
+def users(as_json: bool) -> None:
+    """List every user with memories in Mem0, one per line.
 
-    def work(say: Say) -> list[str]:
-        return _platform().registry.all_users(reconcile=reconcile)
+    Calls GET /v1/entities/ (a key limited to some users sees only those).
+
+    \b
+    Examples:
+      memcache users
+      memcache users --json | jq length
+    """
+
+    def work(say: Say, connect: Connect) -> list[str]:
+        body = connect().call("GET", "/v1/entities/")
+        return [entity["name"] for entity in body["results"] if entity.get("type") == "user"]
 
     run(as_json, work, "\n".join)
 
 
-# --- local operation -----------------------------------------------------------------------------
+# --- local operation: these touch servers directly ---------------------------------------------------
 
 
 @main.group()
@@ -325,7 +444,13 @@ def dev() -> None:
 
 @dev.command("run")
 def dev_run() -> None:
-    """Start Redis and PostgreSQL under ./var/ (unless URLs are set), migrate, run the Procfile."""
+    """Start Redis and PostgreSQL under ./var/ (unless URLs are set), migrate, run the Procfile.
+
+    \b
+    Examples:
+      memcache dev run                      # what `make run` does
+      MEMCACHE_REDIS_URL=redis://cache:6379/0 memcache dev run
+    """
     from memcache_platform.dev.run import run_platform
 
     sys.exit(run_platform())
@@ -339,11 +464,28 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
-    """Apply L3's Alembic migrations to MEMCACHE_DATABASE_URL."""
-    from config.settings import get_settings
+    """Apply L3's Alembic migrations to MEMCACHE_DATABASE_URL (printed first, password masked).
+
+    \b
+    Examples:
+      memcache db upgrade
+      MEMCACHE_DATABASE_URL=postgresql://app@db:5432/memcache memcache db upgrade
+    """
+    import os
+
+    from config.logging import redact
+    from config.settings import Settings, get_settings
     from memcache_platform.db.migrate import upgrade
 
-    upgrade(get_settings().sqlalchemy_url, revision)
+    settings = get_settings()
+    if "MEMCACHE_DATABASE_URL" in os.environ:
+        source = "MEMCACHE_DATABASE_URL"
+    elif settings.database_url == Settings.model_fields["database_url"].default:
+        source = "the default: MEMCACHE_DATABASE_URL is not set"
+    else:
+        source = "MEMCACHE_DATABASE_URL from .env or var/embedded.env"
+    click.echo(f"using {redact(settings.database_url)} ({source})", err=True)
+    upgrade(settings.sqlalchemy_url, revision)
     click.echo(f"L3 schema at {revision}")
 
 

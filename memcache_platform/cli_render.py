@@ -93,6 +93,25 @@ def sweep(summary: dict[str, Any]) -> str:
     return pairs(rows)
 
 
+def written(data: dict[str, Any]) -> str:
+    """The answer of ``POST /v1/users/{id}/memories``: what was stored, then the cache hand-off."""
+    if not data.get("memories"):
+        return "No facts found in the text: nothing stored."
+    cache = data.get("cache") or {}
+    outcome = cache.get("handoff") or ("rebuilt inline" if cache.get("mode") == "strict" else None)
+    mode, watermark = cell(cache.get("mode")), cell(cache.get("watermark"))
+    return f"{memories(data['memories'])}\n\nhand-off: {cell(outcome)} (mode {mode}, watermark {watermark})"
+
+
+def search(data: dict[str, Any]) -> str:
+    """The answer of ``GET /v1/users/{id}/search``: the answering tier, then the hits."""
+    tier = str(data.get("tier")) + (" (degraded: Redis unavailable)" if data.get("degraded") else "")
+    if data.get("stale"):
+        tier += " (stale: Mem0 unavailable, older than the latest write)"
+    body = results(data["results"]) if data.get("results") else "no results"
+    return f"tier: {tier}\n{body}"
+
+
 def memories(rows: Sequence[dict[str, Any]]) -> str:
     """Stored memories: id, category, memory."""
     return table(
