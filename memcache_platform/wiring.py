@@ -6,6 +6,7 @@ gunicorn and Celery children each build their own (see shared/MEM0-NOTES.md).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -64,12 +65,35 @@ class Platform:
     def mem0(self) -> Mem0ClientWrapper:
         with self._mem0_lock:
             if self._mem0 is None:
-                self._mem0 = Mem0ClientWrapper.from_settings(self.settings, embedding_cache=self.l1)
+                self._mem0 = self._build_mem0()  # assigned only once usable: mem0_loaded stays honest
             return self._mem0
+
+    def _build_mem0(self) -> Mem0ClientWrapper:
+        """The ≈10 s build (a method of its own, so a test can hold it)."""
+        return Mem0ClientWrapper.from_settings(self.settings, embedding_cache=self.l1)
 
     @property
     def mem0_loaded(self) -> bool:
+        """True once Mem0 is built and usable; never waits for a build in progress."""
         return self._mem0 is not None
+
+    @property
+    def mem0_if_loaded(self) -> Mem0ClientWrapper | None:
+        """Mem0 when built, else None, without taking the build lock (readiness must not wait)."""
+        return self._mem0
+
+    def start_mem0_build(self) -> threading.Thread:
+        """Build Mem0 in a background thread, so the process answers (503 starting) meanwhile."""
+
+        def build() -> None:
+            try:
+                self.mem0  # noqa: B018 - builds it
+            except Exception:  # a data request retries the build; readiness keeps saying "starting"
+                logging.getLogger(__name__).exception("building Mem0 failed")
+
+        thread = threading.Thread(target=build, name="mem0-build", daemon=True)
+        thread.start()
+        return thread
 
     @cached_property
     def redis(self) -> redis.Redis:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from memcache_platform.api.context import platform
-from memcache_platform.services.readiness import check_dependencies
+from memcache_platform.services.readiness import STARTING, check_dependencies
 
 bp = Blueprint("health", __name__)
 
@@ -20,9 +20,15 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Readiness: 200 while Mem0 (L4, the only hard dependency) works; caches may be degraded."""
+    """Readiness: 200 while Mem0 (L4, the only hard dependency) works; caches may be degraded.
+
+    503 ``starting`` at once while this process still builds Mem0; bounded in time whatever hangs.
+    """
     checks: dict[str, Any] = check_dependencies(platform())
     ready = checks["mem0"]["ok"]
     degraded = not all(c["ok"] for c in checks.values())
-    status = "ok" if not degraded else ("degraded" if ready else "unavailable")
+    if checks["mem0"].get("error") == STARTING:
+        status = "starting"
+    else:
+        status = "ok" if not degraded else ("degraded" if ready else "unavailable")
     return jsonify({"status": status, "checks": checks}), 200 if ready else 503

@@ -9,16 +9,20 @@ import os
 bind = os.environ.get("MEMCACHE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("MEMCACHE_WEB_WORKERS", "2"))
 threads = 4
-timeout = 60  # first request of a worker waits for Mem0 (≈10 s) only if it was not warmed yet
+timeout = 60  # a data request that arrives during the worker's Mem0 build (≈10 s) waits for it
 accesslog = "-"
 control_socket_disable = True  # gunicorn 27 would create ~/.gunicorn/gunicorn.ctl otherwise
 
 
 def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
-    """Build Mem0 in each worker after the fork (never in the master: see shared/MEM0-NOTES.md)."""
+    """Build Mem0 in each worker after the fork (never in the master: see shared/MEM0-NOTES.md).
+
+    In a background thread: the worker accepts requests at once, /readyz answers 503 "starting"
+    during the build (≈10-18 s) and data requests wait for it (``Platform.mem0`` holds a lock).
+    """
     from memcache_platform.wiring import get_platform
 
-    get_platform().mem0  # noqa: B018 - builds it
+    get_platform().start_mem0_build()
 
 
 def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,8 @@
 
 import pytest
 
+from memcache_platform.tiers.redis_client import breaker_of
+
 pytestmark = pytest.mark.integration
 
 
@@ -20,12 +22,14 @@ def test_readyz_reports_each_dependency_without_secrets(client):
     assert "postgresql://" not in response.get_data(as_text=True)
 
 
-def test_readyz_degraded_when_a_cache_is_down(platform, redis_server, client):
+def test_readyz_degraded_when_a_cache_is_down(platform, redis_server, client, wait_for):
     redis_server.stop()
     try:
         body = client.get("/readyz").json
     finally:
         redis_server.start()
+        breaker = breaker_of(platform.redis)  # refused: the breaker opened; later tests need Redis
+        assert wait_for(lambda: not breaker.is_open, timeout=10)
     assert body["status"] == "degraded"
     assert body["checks"]["redis"]["ok"] is False
     assert body["checks"]["mem0"]["ok"] is True
