@@ -161,6 +161,8 @@ def redis_outage(redis_server, platform, wait_for):  # type: ignore[no-untyped-d
     """A context manager: Redis really stopped inside it; on exit, restarted and the outbox drained."""
     from contextlib import contextmanager
 
+    from memcache_platform.tiers.redis_client import breaker_of
+
     @contextmanager
     def _outage():  # type: ignore[no-untyped-def]
         redis_server.stop()
@@ -168,6 +170,8 @@ def redis_outage(redis_server, platform, wait_for):  # type: ignore[no-untyped-d
             yield
         finally:
             redis_server.start()
+            breaker = breaker_of(platform.redis)  # later tests must find Redis in use again
+            assert breaker is None or wait_for(lambda: not breaker.is_open, timeout=10)
             outbox = platform.handoff.outbox
             outbox.retry_now()
             assert wait_for(lambda: len(outbox) == 0, timeout=30), "outbox did not drain after Redis returned"

@@ -1,7 +1,8 @@
 """Rate limits per API key on writes and searches (Flask-Limiter, counters in Redis).
 
 Fails open: when Redis is away each process falls back to in-memory counters, so an outage
-never turns writes away. The key is identified by a hash of it, never the key itself.
+never turns writes away; the Redis circuit breaker makes that fallback cost no timeout. The key
+is identified by a hash of it, never the key itself.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask_limiter import Limiter
 
 from config.settings import Settings
 from memcache_platform.api.context import settings
+from memcache_platform.tiers.redis_client import cache_pool
 
 
 def _key_identity() -> str:
@@ -38,9 +40,15 @@ def init_app(app: Flask, conf: Settings) -> None:
     """Bind the limiter to ``app`` with the Redis of ``conf`` (short timeouts, fail open)."""
     app.config.update(
         RATELIMIT_STORAGE_URI=conf.rate_limit_storage_url,
+        # The cache's pool kind: while the server's circuit breaker is open, each limiter call fails
+        # at once, Flask-Limiter falls back to memory, and its periodic re-check (a PING) is free too.
         RATELIMIT_STORAGE_OPTIONS={
-            "socket_timeout": conf.cache_timeout_s,
-            "socket_connect_timeout": conf.cache_timeout_s,
+            "connection_pool": cache_pool(
+                conf.rate_limit_storage_url,
+                timeout_s=conf.cache_timeout_s,
+                breaker_open_s=conf.redis_breaker_open_s,
+                breaker_probe_s=conf.redis_breaker_probe_s,
+            )
         },
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_ENABLED=conf.rate_limit_enabled,

@@ -28,6 +28,7 @@ class FavoritesAnswer:
     built_at: datetime
     built_from: int | None
     watermark: int | None
+    degraded: bool = False  # True when Redis was unavailable (the watermark could not be read)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class FavoritesAnswer:
             "watermark": self.watermark,
             "stale": self.stale,
             "tier": self.tier,
+            "degraded": self.degraded,
         }
 
 
@@ -69,7 +71,9 @@ class FavoritesService:
                 raise
             return self._answer(user_id, entry, watermark, stale=True)  # L4 down: old L3 beats nothing
         metrics.TIER_READS.labels("favorites", "L4").inc()
-        return FavoritesAnswer(user_id, summary, "L4", False, datetime.now(UTC), watermark, watermark)
+        return FavoritesAnswer(
+            user_id, summary, "L4", False, datetime.now(UTC), watermark, watermark, watermark is None
+        )
 
     def global_favorites(
         self, *, topic: str | None, limit: int
@@ -81,5 +85,12 @@ class FavoritesService:
     def _answer(user_id: str, entry: L3Entry, watermark: int | None, *, stale: bool) -> FavoritesAnswer:
         metrics.TIER_READS.labels("favorites", "L3").inc()
         return FavoritesAnswer(
-            user_id, entry.summary, "L3", stale, entry.built_at, entry.built_from_watermark, watermark
+            user_id,
+            entry.summary,
+            "L3",
+            stale,
+            entry.built_at,
+            entry.built_from_watermark,
+            watermark,
+            watermark is None,
         )

@@ -64,6 +64,12 @@ class Handoff:
             watermark = None
             metrics.WATERMARK_BUMP_FAILURES.inc()
             log.warning("watermark of %s not bumped: %s", user_id, exc)
+            if self.outbox is not None:
+                # Redis is away: skip the enqueue too (under `make run` the broker is that same Redis,
+                # and its publish would wait for timeout_s). The outbox redoes bump and enqueue.
+                self.outbox.add(user_id)
+                metrics.HANDOFFS.labels("outbox").inc()
+                return HandoffResult(None, "outbox")
         self._register(user_id)
         outcome = "coalesced" if not self._first_pending(user_id) else self._enqueue(user_id)
         if outcome in ("failed", "timeout") and self.coordinator is not None:
