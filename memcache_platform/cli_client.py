@@ -68,19 +68,26 @@ def resolve_target() -> Target:
     settings = settings_module.get_settings()
     if settings.api_url:
         url, url_source = settings.api_url.rstrip("/"), "MEMCACHE_API_URL"
+        if url_source not in os.environ:
+            url_source += " in .env or var/embedded.env"
     elif os.environ.get("MEMCACHE_BIND"):
         url, url_source = _bind_url(os.environ["MEMCACHE_BIND"]), "MEMCACHE_BIND"
     else:
         url, url_source = _bind_url(DEFAULT_BIND), "default address of make run"
     dev_key_file = settings_module.VAR_DIR / "dev-api-key"
+    dev_key = dev_key_file.read_text().strip() if dev_key_file.is_file() else None
     candidates = (
         (settings.api_key, "MEMCACHE_API_KEY"),
         (_first_key(settings.admin_api_keys, unrestricted=False), "MEMCACHE_ADMIN_API_KEYS"),
         (_first_key(settings.api_keys, unrestricted=True), "MEMCACHE_API_KEYS"),
-        (dev_key_file.read_text().strip() if dev_key_file.is_file() else None, "var/dev-api-key"),
+        (dev_key, "var/dev-api-key"),
     )
     for key, source in candidates:
         if key:
+            if key == dev_key:  # make run's generated key, also listed in its var/embedded.env
+                source = "var/dev-api-key"
+            elif source not in os.environ:
+                source += " in .env or var/embedded.env"
             return Target(url, key, url_source, source)
     raise PlatformError(
         "no API key found: set MEMCACHE_API_KEY, or start the platform with `make run` "

@@ -333,6 +333,22 @@ def test_no_api_key_anywhere_is_refused(tmp_path: Path) -> None:
     assert "MEMCACHE_API_KEY" in proc.stderr
 
 
+def test_make_runs_key_and_env_file_are_found_under_var(
+    tmp_path: Path, env: dict[str, str], api_url: str
+) -> None:
+    env = {k: v for k, v in env.items() if not k.endswith(("API_KEY", "API_KEYS", "API_URL"))}
+    (tmp_path / "dev-api-key").write_text(ADMIN_KEY + "\n")  # as make run leaves them
+    (tmp_path / "embedded.env").write_text(
+        f"MEMCACHE_ADMIN_API_KEYS={ADMIN_KEY}\nMEMCACHE_API_URL={api_url}\n"
+    )
+    proc = memcache("users", "--json", env=env | {"MEMCACHE_VAR_DIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[0] == (
+        f"using {api_url} (MEMCACHE_API_URL in .env or var/embedded.env; key from var/dev-api-key)"
+    )
+    assert isinstance(json.loads(proc.stdout), list)
+
+
 def test_warm_wait_never_hangs_past_its_timeout_on_a_silent_platform() -> None:
     with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
         silent.bind(("127.0.0.1", 0))
