@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         0.5, gt=0, description="Then PING it this often in the background; the first answer closes it."
     )
     readiness_timeout_s: float = Field(
-        0.8, gt=0, le=5, description="/readyz: each dependency check's bound (they run in parallel)."
+        0.7, gt=0, le=5, description="/readyz: each dependency check's bound (they run in parallel)."
     )
     outbox_size: int = Field(10_000, ge=0, description="Failed hand-offs kept per API process for retry.")
     dirty_mark_timeout_s: float = Field(
