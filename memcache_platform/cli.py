@@ -1,14 +1,9 @@
-"""The ``memcache`` command: a client of the running platform's HTTP API.
+"""The ``memcache`` command: data commands are clients of the running platform's HTTP API.
 
-Data commands (``add``, ``search``, ``status``, ``warm``, ``warm-all``, ``users``) call the API of
-the platform that ``memcache_platform.cli_client`` finds (``MEMCACHE_API_URL``, else ``make run``'s
-address) and say which one on stderr; they never open Redis, PostgreSQL, Celery or Mem0, so they
-answer in the time the API does and cannot enqueue into a server they merely defaulted to. Only
-``dev`` and ``db`` touch servers directly.
-
-Every data command takes ``--json``: then stdout carries exactly one JSON document (the API's
-answer, or ``{"error": {"code", "message"}}``). A ``PlatformError`` (the API's own error, or no
-platform there) ends the command with ``Error: <message> (<code>)`` and exit status 1.
+``add``, ``search``, ``status``, ``warm``, ``warm-all`` and ``users`` call the platform that
+``cli_client`` finds and name it on stderr; they never open Redis, PostgreSQL, Celery or Mem0 (only
+``dev`` and ``db`` do). With ``--json`` stdout is one JSON document; any ``PlatformError`` (the API's
+error, or no platform there) ends with ``Error: <message> (<code>)`` and exit status 1.
 """
 
 from __future__ import annotations
@@ -25,8 +20,6 @@ import click
 if TYPE_CHECKING:
     from memcache_platform.cli_client import ApiClient
 
-POLL_S = 0.25
-FINAL_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
 Say = Callable[[str], None]
 Connect = Callable[[], "ApiClient"]
 
@@ -38,15 +31,14 @@ Connect = Callable[[], "ApiClient"]
 def main(ctx: click.Context, quiet: bool) -> None:
     """memcache_platform: cache tiers in front of Mem0.
 
-    Data commands call the running platform's HTTP API: MEMCACHE_API_URL (default: the address
-    `make run` serves, http://127.0.0.1:8000) with MEMCACHE_API_KEY (default: the key `make run`
-    keeps in var/dev-api-key). Start the platform first with `make run`.
+    Data commands call the HTTP API of the platform that `make run` started: MEMCACHE_API_URL
+    (default http://127.0.0.1:8000) with MEMCACHE_API_KEY (default: var/dev-api-key).
 
     \b
     Examples:
       memcache add alice "My favourite food is pho"
       memcache search alice "what do I eat" --limit 3
-      MEMCACHE_API_URL=http://10.0.0.5:8000 MEMCACHE_API_KEY=... memcache status alice --json
+      MEMCACHE_API_URL=http://10.0.0.5:8000 memcache status alice --json
     """
     ctx.obj = {"quiet": quiet}
 
@@ -71,13 +63,6 @@ def timeout_option(default: float) -> Callable[[Callable[..., Any]], Callable[..
         metavar="S",
         help="With --wait: give up after S seconds in all, the API calls included (exit status 1).",
     )
-
-
-def _platform_error(message: str, code: str) -> Exception:
-    """A ``PlatformError`` raised by the CLI itself (waiting timed out, a task failed)."""
-    from memcache_platform.errors import PlatformError
-
-    return PlatformError(message, code=code)
 
 
 def run(as_json: bool, work: Callable[[Say, Connect], Any], render: Callable[[Any], str]) -> None:
@@ -153,88 +138,6 @@ def _session(session: str | None) -> str | None:
     return validate_session_id(session) if session is not None else None
 
 
-def _user_path(user_id: str, rest: str) -> str:
-    from memcache_platform.cli_client import user_path
-
-    return user_path(user_id, rest)
-
-
-def _failure(body: dict[str, Any]) -> Exception:
-    """The error of a task that ended FAILURE or REVOKED."""
-    error = body.get("error") or {}
-    detail = f"{error.get('type')}: {error.get('message')}" if error else body["state"]
-    return _platform_error(f"task {body['task_id']} ended {body['state']} ({detail})", "task_failed")
-
-
-def call_within(client: ApiClient, method: str, path: str, deadline: float, what: str, timeout: float) -> Any:
-    """One API call that must answer before ``deadline``; past it, a ``timeout`` error naming ``what``."""
-    from memcache_platform.errors import PlatformError
-
-    if time.monotonic() >= deadline:
-        raise _platform_error(f"{what} not finished after {timeout:g} s", "timeout")
-    try:
-        return client.call(method, path, deadline=deadline)
-    except PlatformError as exc:
-        if exc.code == "platform_timeout" and time.monotonic() >= deadline - 0.1:
-            raise _platform_error(f"{what} not finished after {timeout:g} s", "timeout") from None
-        raise
-
-
-def _pause(deadline: float) -> None:
-    """Sleep one poll interval, never past ``deadline``."""
-    time.sleep(max(0.0, min(POLL_S, deadline - time.monotonic())))
-
-
-def wait_task(client: ApiClient, task_id: str, deadline: float, timeout: float) -> dict[str, Any]:
-    """Poll ``GET /v1/tasks/{id}`` until a final state; a failed task or the deadline raise."""
-    what = f"task {task_id}"
-    while True:
-        body = call_within(client, "GET", f"/v1/tasks/{task_id}", deadline, what, timeout)
-        if body["state"] in FINAL_STATES:
-            if body["state"] != "SUCCESS":
-                raise _failure(body)
-            return body
-        _pause(deadline)
-
-
-def sweep_finished(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The sweep's final summary if it has finished, else None; a failed sweep raises."""
-    progress = body.get("progress") or {}
-    if body["state"] in FINAL_STATES - {"SUCCESS"}:
-        raise _failure(body)
-    if "finished_at" in progress:
-        return progress
-    return None
-
-
-def wait_sweep(
-    client: ApiClient, task_id: str, deadline: float, timeout: float, *, bar: bool
-) -> dict[str, Any]:
-    """Poll a sweep's progress (with a progress bar on stderr) until it has finished; its summary."""
-    what = f"sweep {task_id}"
-    with contextlib.ExitStack() as stack:
-        progressbar = None
-        shown = 0
-        while True:
-            body = call_within(client, "GET", f"/v1/tasks/{task_id}", deadline, what, timeout)
-            progress = body.get("progress") or {}
-            total = progress.get("total")
-            if bar and progressbar is None and isinstance(total, int) and total > 0:
-                progressbar = stack.enter_context(
-                    click.progressbar(length=total, label=what, file=sys.stderr, show_pos=True)
-                )
-            if progressbar is not None:
-                # Skipped users are settled when the sweep is planned; the rest as chunks finish.
-                position = sum(int(progress.get(k) or 0) for k in ("skipped", "done", "failed"))
-                if position > shown:
-                    progressbar.update(position - shown)
-                    shown = position
-            summary = sweep_finished(body)
-            if summary is not None:
-                return summary
-            _pause(deadline)
-
-
 def _search_limit(ctx: click.Context, param: click.Parameter, value: int) -> int:
     """``--limit`` within what the API accepts: 1 to MEMCACHE_SEARCH_MAX_LIMIT."""
     from config.settings import get_settings
@@ -268,12 +171,14 @@ def warm(user: str, wait: bool, timeout: float, as_json: bool) -> None:
       memcache warm alice --wait --json | jq .result.outcome
     """
     from memcache_platform import cli_render
+    from memcache_platform.cli_client import user_path
+    from memcache_platform.cli_wait import call_within, wait_task
 
     def work(say: Say, connect: Connect) -> dict[str, Any]:
         user_id = _user(user)
         deadline = time.monotonic() + timeout
         client = connect()
-        path = _user_path(user_id, "/cache/warm")
+        path = user_path(user_id, "/cache/warm")
         if wait:
             accepted = call_within(client, "POST", path, deadline, f"rebuild of {user_id}", timeout)
         else:
@@ -308,6 +213,7 @@ def warm_all(wait: bool, timeout: float, as_json: bool) -> None:
       memcache warm-all --wait --json | jq .summary.rebuilt
     """
     from memcache_platform import cli_render
+    from memcache_platform.cli_wait import call_within, wait_sweep
 
     def work(say: Say, connect: Connect) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -343,10 +249,11 @@ def status(user: str, as_json: bool) -> None:
       memcache status alice --json | jq .lag_s
     """
     from memcache_platform import cli_render
+    from memcache_platform.cli_client import user_path
 
     def work(say: Say, connect: Connect) -> dict[str, Any]:
         user_id = _user(user)
-        return connect().call("GET", _user_path(user_id, "/cache"))
+        return connect().call("GET", user_path(user_id, "/cache"))
 
     run(as_json, work, cli_render.status)
 
@@ -367,13 +274,14 @@ def add(user: str, text: str, session: str | None, as_json: bool) -> None:
       memcache add alice "I love ramen" --session chat-42 --json
     """
     from memcache_platform import cli_render
+    from memcache_platform.cli_client import user_path
 
     def work(say: Say, connect: Connect) -> dict[str, Any]:
         user_id, session_id = _user(user), _session(session)
         body: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
         if session_id is not None:
             body["session_id"] = session_id
-        return {"user_id": user_id} | connect().call("POST", _user_path(user_id, "/memories"), body=body)
+        return {"user_id": user_id} | connect().call("POST", user_path(user_id, "/memories"), body=body)
 
     run(as_json, work, cli_render.written)
 
@@ -403,13 +311,14 @@ def search(user: str, query: str, limit: int, session: str | None, as_json: bool
       memcache search alice food --json | jq -r .tier
     """
     from memcache_platform import cli_render
+    from memcache_platform.cli_client import user_path
 
     def work(say: Say, connect: Connect) -> dict[str, Any]:
         user_id, session_id = _user(user), _session(session)
         params: dict[str, Any] = {"q": query, "limit": limit}
         if session_id is not None:
             params["session_id"] = session_id
-        return connect().call("GET", _user_path(user_id, "/search"), params=params)
+        return connect().call("GET", user_path(user_id, "/search"), params=params)
 
     run(as_json, work, cli_render.search)
 
@@ -449,7 +358,6 @@ def dev_run() -> None:
     \b
     Examples:
       memcache dev run                      # what `make run` does
-      MEMCACHE_REDIS_URL=redis://cache:6379/0 memcache dev run
     """
     from memcache_platform.dev.run import run_platform
 
@@ -469,7 +377,6 @@ def db_upgrade(revision: str) -> None:
     \b
     Examples:
       memcache db upgrade
-      MEMCACHE_DATABASE_URL=postgresql://app@db:5432/memcache memcache db upgrade
     """
     import os
 
