@@ -7,6 +7,11 @@ _settings = get_settings()
 broker_url = _settings.effective_broker_url
 result_backend = _settings.effective_result_backend
 broker_connection_retry_on_startup = True
+# A worker never gives up on its broker: an outage of any length ends with the worker reconnected.
+broker_connection_retry = True
+broker_connection_max_retries = None
+# Celery 5.7.0's consumer exits on a lost Redis broker with messages in flight (tasks/consumer.py).
+worker_consumer = "tasks.consumer:ResilientConsumer"
 # The hand-off must fail fast when the broker is away (the beat sweep heals), not hang the write.
 broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 5}
 task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.2}
@@ -42,8 +47,11 @@ task_routes = {
 # it on every tick and a waiting beat retries it every tick, so ticks come at least three times per
 # lock timeout: the lock never lapses under a live beat, and a dead beat's successor takes over
 # within the lock timeout plus one tick.
-beat_scheduler = "redbeat.RedBeatScheduler"
+# RedBeat with a tick that survives Redis restarts and outages (tasks/beat.py says why it is needed).
+beat_scheduler = "tasks.beat:ResilientRedBeatScheduler"
 redbeat_redis_url = _settings.redbeat_redis_url
+# Without socket timeouts a hung (SIGSTOPped) Redis would block beat's tick for as long as it hangs.
+redbeat_redis_options = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 30}
 redbeat_lock_timeout = _settings.redbeat_lock_timeout_s
 beat_max_loop_interval = max(1, min(10, _settings.redbeat_lock_timeout_s // 3))
 beat_schedule = {
