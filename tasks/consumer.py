@@ -18,13 +18,20 @@ restarting Gossip) and celery #9250.
 The fix keeps Celery's behaviour and skips only the second close once ``collect()`` has done the
 work: the unacknowledged messages stay in the broker's unacked index and are restored by the
 visibility timeout (or were lost with a Redis that restarted empty; the sweep heals either way).
+The same dead channel is reached once more when a task that ran through the outage is acknowledged
+late (``QoS.ack`` → ``_connparams``): ``_guard_connparams`` turns "channel used after its broker
+connection was closed" into the ``ConnectionError`` that every kombu and Celery caller handles
+("Couldn't ack"). No Celery or kombu release has a fix yet (checked against celery 5.7.0, kombu
+5.7.0, the newest on PyPI; the second close came with celery PR #10242).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import redis
 from celery.worker.consumer import Consumer
+from kombu.transport import redis as kombu_redis
 
 
 class ResilientConsumer(Consumer):
@@ -42,3 +49,21 @@ class ResilientConsumer(Consumer):
 
             connection.close = close_unless_collected
         super().on_connection_error_after_connected(exc)
+
+
+def _guard_connparams() -> None:
+    """Make kombu's Redis channel raise ConnectionError, not AttributeError, once its transport closed."""
+    original = kombu_redis.Channel._connparams
+    if getattr(original, "guarded", False):
+        return
+
+    def _connparams(self: kombu_redis.Channel, asynchronous: bool = False) -> dict[str, Any]:
+        if self.connection is None or self.connection.client is None:
+            raise redis.ConnectionError("kombu channel used after its broker connection was closed")
+        return original(self, asynchronous)
+
+    _connparams.guarded = True  # type: ignore[attr-defined]
+    kombu_redis.Channel._connparams = _connparams  # type: ignore[method-assign]
+
+
+_guard_connparams()  # on import: Celery imports this module (worker_consumer) in the worker only

@@ -1,0 +1,312 @@
+"""Real faults in the process tree that users run: no process dies, no write is lost.
+
+The arrangement is ``make run``'s (``memcache dev run`` in a subprocess: the supervisor, gunicorn with
+two workers, a prefork Celery worker, RedBeat beat, Flower) with cache and broker on one Redis and
+default settings, except a sweep interval of 20 s (so "healed within one sweep interval" is quick to
+observe) and a write limit high enough for the writer below. Faults are real signals on real
+processes; writes keep arriving throughout. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import psutil
+import pytest
+import requests
+
+from memcache_platform.dev.process_tree import ProcessTree
+from tests.conftest import TEST_VAR
+
+pytestmark = pytest.mark.integration
+
+SWEEP_INTERVAL_S = 20
+USERS = [f"tree-user-{i}" for i in range(6)]
+CONVERGE_S = SWEEP_INTERVAL_S + 25  # one sweep interval, plus the sweep's own run on 2 busy cores
+FRESH_WRITE_S = 2.0
+
+
+@dataclass
+class Writer:
+    """Writes a new, distinct favourite for one user after another, every ``pause_s``."""
+
+    tree: ProcessTree
+    pause_s: float = 0.15
+    accepted: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    answers: list[tuple[float, int, float]] = field(default_factory=list)  # (sent at, status, seconds)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _n: int = 0
+
+    def __post_init__(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="writer", daemon=True)
+
+    def start(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(60)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._n += 1
+            user, item = USERS[self._n % len(USERS)], f"fruit{self._n}"
+            sent = time.monotonic()
+            try:
+                status = self.tree.write(user, f"I love {item} pie").status_code
+            except requests.RequestException:
+                status = 0  # no answer at all: the worst outcome
+            self.answers.append((sent, status, time.monotonic() - sent))
+            if status == 201:
+                self.accepted[user].append(f"{item} pie")
+            time.sleep(self.pause_s)
+
+    def statuses(self, since: float = 0.0) -> dict[int, int]:
+        counts: dict[int, int] = defaultdict(int)
+        for sent, status, _ in self.answers:
+            if sent >= since:
+                counts[status] += 1
+        return dict(counts)
+
+
+@pytest.fixture(scope="module")
+def tree():
+    t = ProcessTree(
+        TEST_VAR / "tree",
+        settings={
+            "MEMCACHE_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S),
+            # Default limits are per key and far below this writer plus the checks (issue 12).
+            "MEMCACHE_RATE_LIMIT_WRITES": "100000/minute",
+            "MEMCACHE_RATE_LIMIT_SEARCHES": "100000/minute",
+        },
+    ).start()
+    try:
+        yield t
+    finally:
+        t.stop()
+        # The suite removes its var directory at the end: keep the tree's log for a failed run.
+        shutil.copy(t.log_path, TEST_VAR.parent / "last-process-tree.log")
+
+
+@pytest.fixture
+def writer(tree):
+    w = Writer(tree).start()
+    yield w
+    w.stop()
+
+
+def _favourites(tree: ProcessTree, user: str) -> tuple[str, set[str]]:
+    body = tree.call("GET", f"/v1/users/{user}/favorites").json()
+    return body.get("tier", "?"), set(body.get("favorites", {}).get("general", []))
+
+
+def assert_converged(tree: ProcessTree, writer: Writer, timeout_s: float = CONVERGE_S) -> None:
+    """Every user's L3 (favourites from tier L3) and L2 (a search served from L2) hold every 201 write.
+
+    The writer stops first: a write arriving between two searches would rightly make the second a miss.
+    """
+    writer.stop()
+    deadline = time.monotonic() + timeout_s
+    missing: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        missing = {}
+        for user in USERS:
+            expected = set(writer.accepted[user])
+            tier, got = _favourites(tree, user)
+            if tier != "L3" or not expected <= got:
+                missing[user] = {"tier": tier, "missing": sorted(expected - got)[:5]}
+        if not missing:
+            break
+        time.sleep(1)
+    assert not missing, f"not converged within {timeout_s} s: {missing}"
+    for user in [u for u in USERS if writer.accepted[u]]:
+        last = writer.accepted[user][-1]
+        answers = [tree.call("GET", f"/v1/users/{user}/search", params={"q": last, "limit": 3}) for _ in "ab"]
+        assert answers[0].status_code == 200
+        assert last in [r["memory"].split("Likes ", 1)[-1] for r in answers[0].json()["results"]]
+        assert answers[1].json()["tier"] == "L2", answers[1].json()
+
+
+def assert_fresh_write_reaches_l3(tree: ProcessTree) -> None:
+    """A write after recovery is in L3 within 2 s."""
+    user = f"fresh-{time.monotonic_ns()}"
+    assert tree.write(user, "I love durian tart").status_code == 201
+    deadline = time.monotonic() + FRESH_WRITE_S
+    while time.monotonic() < deadline:
+        tier, got = _favourites(tree, user)
+        if tier == "L3" and "durian tart" in got:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"a fresh write was not in L3 within {FRESH_WRITE_S} s: {_favourites(tree, user)}")
+
+
+def assert_nothing_exited(tree: ProcessTree, before: dict[str, int], *, killed: str | None = None) -> None:
+    """No Procfile process exited (restarts unchanged), except ``killed``, which is back and running."""
+    after = tree.restarts()
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed <= ({killed} if killed else set()), f"processes exited: {changed}\n{_tail(tree)}"
+    assert all(p["running"] for p in tree.processes().values()), tree.processes()
+
+
+def assert_all_accepted(writer: Writer, since: float, *, allow_503: bool = False) -> None:
+    statuses = writer.statuses(since)
+    allowed = {201, 503} if allow_503 else {201}
+    assert statuses and set(statuses) <= allowed, statuses
+
+
+def _wait_for(probe, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not probe():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _tail(tree: ProcessTree, lines: int = 60) -> str:
+    return "\n".join(tree.log().splitlines()[-lines:])
+
+
+def _kill_restart_redis(tree: ProcessTree, down_s: float = 1.0) -> None:
+    assert tree.redis.process is not None
+    tree.redis.process.send_signal(signal.SIGKILL)
+    tree.redis.process.wait(10)
+    time.sleep(down_s)
+    tree.redis.start()  # same port, empty: what a Redis without persistence does after a crash
+
+
+def test_tree_starts_and_writes_converge(tree, writer):
+    started = time.monotonic()
+    time.sleep(3)
+    assert_all_accepted(writer, started)
+    assert_converged(tree, writer, timeout_s=10)
+    assert_fresh_write_reaches_l3(tree)
+
+
+def test_redis_sigkill_and_restart_empty_five_times(tree, writer):
+    before, started = tree.restarts(), time.monotonic()
+    for _ in range(5):
+        _kill_restart_redis(tree)
+        time.sleep(6)  # beat ticks at least every 10 s; the worker reconnects in seconds
+        assert_nothing_exited(tree, before)
+    assert_all_accepted(writer, started)
+    assert_converged(tree, writer)
+    assert_fresh_write_reaches_l3(tree)
+    assert_nothing_exited(tree, before)
+
+
+def test_broker_and_cache_unreachable_for_60_s(tree, writer):
+    """Under make run the broker is the cache Redis: both away for a minute, then back empty."""
+    before, started = tree.restarts(), time.monotonic()
+    _kill_restart_redis(tree, down_s=60)
+    time.sleep(6)
+    assert_nothing_exited(tree, before)
+    assert_all_accepted(writer, started)
+    assert_converged(tree, writer)
+    assert_fresh_write_reaches_l3(tree)
+
+
+def test_redis_sigstop_for_10_s(tree, writer):
+    before, started = tree.restarts(), time.monotonic()
+    assert tree.redis.process is not None
+    tree.redis.process.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(3)  # the breaker has opened on the first timeouts
+        t0 = time.monotonic()
+        ready = requests.get(tree.url + "/readyz", timeout=5)
+        readyz_s = time.monotonic() - t0
+        time.sleep(7)
+    finally:
+        tree.redis.process.send_signal(signal.SIGCONT)
+    assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
+    assert readyz_s <= 1.0, f"/readyz took {readyz_s:.2f} s while Redis hung"
+    time.sleep(5)
+    assert_nothing_exited(tree, before)
+    assert_all_accepted(writer, started)
+    assert_converged(tree, writer)
+    assert_fresh_write_reaches_l3(tree)
+
+
+def test_postgresql_fast_shutdown_and_start(tree, writer):
+    """Mem0 (L4) and L3 share this PostgreSQL: writes answer 503 in bounded time while it is down."""
+    before, started = tree.restarts(), time.monotonic()
+    tree.pg.stop()
+    time.sleep(5)
+    tree.pg.start()
+    time.sleep(5)
+    assert_nothing_exited(tree, before)
+    assert_all_accepted(writer, started, allow_503=True)
+    assert max(seconds for sent, _, seconds in writer.answers if sent >= started) < 15
+    assert_converged(tree, writer)
+    assert_fresh_write_reaches_l3(tree)
+
+
+def test_sigkill_of_a_worker_child_mid_rebuild(tree, writer):
+    before, started = tree.restarts(), time.monotonic()
+    worker = tree.main_process("worker.1")
+    for _ in range(3):
+        children = worker.children()
+        assert children, "the Celery worker has no pool children"
+        children[0].send_signal(signal.SIGKILL)  # the pool replaces it; its task is redelivered
+        time.sleep(4)
+    assert worker.is_running()
+    assert_nothing_exited(tree, before)
+    assert_all_accepted(writer, started)
+    assert_converged(tree, writer)
+    assert_fresh_write_reaches_l3(tree)
+
+
+def test_sigkill_of_beat_is_restarted(tree, writer):
+    before, started = tree.restarts(), time.monotonic()
+    beat = tree.main_process("beat.1")
+    beat.send_signal(signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and tree.restarts().get("beat.1") == before["beat.1"]:
+        time.sleep(0.2)
+    while time.monotonic() < deadline and not tree.processes()["beat.1"]["running"]:
+        time.sleep(0.2)
+    assert tree.restarts()["beat.1"] == before["beat.1"] + 1, "beat was not restarted within 10 s"
+    assert_nothing_exited(tree, before, killed="beat.1")
+    assert tree.main_process("beat.1").pid != beat.pid
+    assert_all_accepted(writer, started)
+    assert_converged(tree, writer)
+
+
+def test_sigkill_of_one_web_worker(tree, writer):
+    before, started = tree.restarts(), time.monotonic()
+    master = tree.main_process("web.1")
+    victim = master.children()[0]
+    victim.send_signal(signal.SIGKILL)
+
+    def workers() -> list[int]:
+        return [c.pid for c in master.children() if c.status() != psutil.STATUS_ZOMBIE]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (len(workers()) < 2 or victim.pid in workers() or not tree.ready()):
+        time.sleep(0.2)
+    assert len(workers()) == 2 and victim.pid not in workers(), "gunicorn did not replace its worker"
+    # Writes flow again (one may have waited for the new worker to build Mem0).
+    assert _wait_for(lambda: sum(writer.statuses(started).values()) >= 12, 60), writer.statuses(started)
+    assert master.is_running()
+    assert_nothing_exited(tree, before)
+    # Requests on the killed worker's connections may fail; the writer sees no 5xx from the others.
+    statuses = writer.statuses(started)
+    assert set(statuses) <= {0, 201} and statuses.get(201), statuses
+    assert_converged(tree, writer)
+    assert_fresh_write_reaches_l3(tree)
+
+
+def test_ctrl_c_stops_everything(tree):
+    """Last: SIGINT to ``memcache dev run`` stops every process of the tree and its servers."""
+    pids = [tree.main_process(name).pid for name in tree.processes()]
+    assert tree.stop() is not None
+    assert not [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert tree.redis.process is None
+    tree.proc = None  # stopped: the fixture's teardown has nothing left to do
