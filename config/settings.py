@@ -127,10 +127,21 @@ class Settings(BaseSettings):
         None, description="Key the CLI sends; default: first admin key, first API key, var/dev-api-key."
     )
 
-    # --- rate limits per API key (Flask-Limiter syntax) ------------------------------
+    # --- rate limits per end user and per API key (Flask-Limiter syntax, ';' joins limits) ---------
+    # A key is an application serving all its users: its budgets sit above this machine's capacity
+    # (about 40 writes/s and 400 L2-hit searches/s on 2 cores), a user's well below it.
     rate_limit_enabled: bool = True
-    rate_limit_writes: str = Field("120/minute", description="Writes and deletes per key.")
-    rate_limit_searches: str = Field("600/minute", description="Searches per key.")
+    rate_limit_writes: str = Field("6000/minute", description="Writes and deletes per key, all its users.")
+    rate_limit_searches: str = Field("60000/minute", description="Searches per key, all its users.")
+    rate_limit_user_writes: str = Field(
+        "10/second;300/minute", description="Writes and deletes per end user (user_id), whatever the key."
+    )
+    rate_limit_user_searches: str = Field(
+        "20/second;1200/minute", description="Searches per end user (user_id), whatever the key."
+    )
+    rate_limit_bulk: str = Field(
+        "60/minute", description="Admin and bulk calls per key: warm, warm-all, erase a user, delete_all."
+    )
 
     # --- Celery ------------------------------------------------------------
     task_max_retries: int = 5

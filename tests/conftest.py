@@ -45,6 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
         # The suite writes far faster than a user would; test_rate_limits lowers these itself.
         MEMCACHE_RATE_LIMIT_WRITES="1000000/minute",
         MEMCACHE_RATE_LIMIT_SEARCHES="1000000/minute",
+        MEMCACHE_RATE_LIMIT_USER_WRITES="1000000/minute",
+        MEMCACHE_RATE_LIMIT_USER_SEARCHES="1000000/minute",
+        MEMCACHE_RATE_LIMIT_BULK="1000000/minute",
         MEMCACHE_SWEEP_RATE_LIMIT="",  # fuzzed warm-alls must not leave a rate-limited backlog
     )
     from config.settings import get_settings

@@ -27,6 +27,10 @@ the field ``MemoryClient`` puts in its exceptions (``ValueError("Error: ...")`` 
 ping, else ``mem0.exceptions.ValidationError`` for 400, ``AuthenticationError`` for 401/403,
 ``MemoryNotFoundError`` for 404, ``NetworkError`` for 503).
 
+Rate limits: the v1 API's budgets, per user (the scope's ``user_id``; a by-id call naming none counts
+against its key alone) and per key; a 429 carries ``Retry-After`` and ``X-RateLimit-*``, which the
+client puts in ``RateLimitError.debug_info``.
+
 Options. Nothing the client can send is silently ignored: it is honoured, harmless here, or refused
 with 400 ``unsupported_option`` naming it (``details.option``). Null values count as absent.
 
@@ -87,7 +91,7 @@ from memcache_platform.api.auth import Forbidden, Unauthorized
 from memcache_platform.api.context import platform, settings
 from memcache_platform.api.errors import error_response
 from memcache_platform.api.keys import find_key, parse_keys
-from memcache_platform.api.ratelimit import limiter, search_limit, write_limit
+from memcache_platform.api.ratelimit import bulk_limit, search_limits, write_limits
 from memcache_platform.api.validation import (
     MemoryCreate,
     check_message_limits,
@@ -96,7 +100,7 @@ from memcache_platform.api.validation import (
     validated,
 )
 from memcache_platform.clients.mem0_client import MemoryRecord
-from memcache_platform.errors import InvalidInput, MemoryNotFound
+from memcache_platform.errors import InvalidInput, MemoryNotFound, PlatformError
 from memcache_platform.ids import validate_memory_id, validate_user_id
 from memcache_platform.services import compat
 from memcache_platform.services.compat import UnsupportedEndpoint, check_options, unsupported
@@ -198,6 +202,24 @@ def _owned(memory_id: str, user_id: str | None) -> tuple[MemoryRecord, str]:
     return record, cast(str, record.user_id)
 
 
+def _limited_user() -> str | None:
+    """The user a request names (body, filters or query), for the per-user limits; None: the key's alone.
+
+    Parsed leniently before the route validates: a by-id call that names no user, or a scope the
+    route will refuse, counts against its key only.
+    """
+    body = request.get_json(silent=True) if request.is_json else None
+    body = body if isinstance(body, dict) else {}
+    try:
+        filters = body.get("filters")
+        if filters is None and "filters" in request.args:
+            filters = compat.filters_from_query(request.args["filters"])
+        named = body.get("user_id", request.args.get("user_id"))
+        return compat.scope_of(filters, user_id=named).user_id
+    except PlatformError:
+        return None
+
+
 def _page_url(page: int | None, size: int) -> str | None:
     return None if page is None else f"{request.base_url}?{urlencode({'page': page, 'page_size': size})}"
 
@@ -221,7 +243,7 @@ def ping() -> Response:
 
 
 @bp.post("/v3/memories/add/")
-@limiter.limit(write_limit)
+@write_limits(_limited_user)
 def add() -> Response:
     """Extract facts from the messages, write them to L4, hand off the rebuild (like the v1 POST)."""
     _query(())
@@ -252,7 +274,7 @@ def add() -> Response:
 
 
 @bp.post("/v3/memories/search/")
-@limiter.limit(search_limit)
+@search_limits(_limited_user)
 def search() -> Response:
     """Semantic search through the cache tiers (L2, else L1 + L4)."""
     _query(())
@@ -306,7 +328,7 @@ def get_memory(memory_id: str) -> Response:
 
 
 @bp.put("/v1/memories/<memory_id>/")
-@limiter.limit(write_limit)
+@write_limits(_limited_user)
 def update_memory(memory_id: str) -> Response:
     """Replace the memory's text in L4 and hand off the rebuild."""
     args = _query({"user_id"})
@@ -324,7 +346,7 @@ def update_memory(memory_id: str) -> Response:
 
 
 @bp.delete("/v1/memories/<memory_id>/")
-@limiter.limit(write_limit)
+@write_limits(_limited_user)
 def delete_memory(memory_id: str) -> Response:
     """Delete the memory in L4 and hand off the rebuild."""
     args = _query({"user_id"})
@@ -334,7 +356,8 @@ def delete_memory(memory_id: str) -> Response:
 
 
 @bp.delete("/v1/memories/")
-@limiter.limit(write_limit)
+@write_limits(_limited_user)
+@bulk_limit
 def delete_all() -> Response:
     """Delete every memory of one user in L4 and hand off one rebuild."""
     args = _query({"user_id", "filters"})

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from memcache_platform.api.auth import Forbidden, authenticate
 from memcache_platform.api.context import platform, settings
-from memcache_platform.api.ratelimit import limiter, write_limit
+from memcache_platform.api.ratelimit import write_limits
 from memcache_platform.api.validation import MemoryCreate, check_message_limits, json_body
 from memcache_platform.errors import InvalidInput
 from memcache_platform.ids import validate_memory_id, validate_user_id
@@ -36,7 +36,7 @@ def _write_mode(default: str) -> str:
 
 
 @bp.post("")
-@limiter.limit(write_limit)
+@write_limits()
 def create(user_id: str) -> tuple[Response, int]:
     """Extract facts from chat messages, write them to Mem0, hand off the rebuild."""
     user_id = validate_user_id(user_id)
@@ -75,7 +75,7 @@ def list_memories(user_id: str) -> Response:
 
 
 @bp.delete("/<memory_id>")
-@limiter.limit(write_limit)
+@write_limits()
 def delete(user_id: str, memory_id: str) -> tuple[str, int]:
     """Delete one memory of the user in L4 and hand off the rebuild."""
     platform().memories.delete(validate_user_id(user_id), validate_memory_id(memory_id))

@@ -4,7 +4,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from memcache_platform.api.auth import authenticate
 from memcache_platform.api.context import platform, settings
-from memcache_platform.api.ratelimit import limiter, search_limit
+from memcache_platform.api.ratelimit import search_limits
 from memcache_platform.api.validation import ensure_storable, parse_count
 from memcache_platform.errors import InvalidInput
 from memcache_platform.ids import validate_session_id, validate_user_id
@@ -14,7 +14,7 @@ bp.before_request(authenticate)
 
 
 @bp.get("/search")
-@limiter.limit(search_limit)
+@search_limits()
 def search(user_id: str) -> Response:
     """Semantic search over the user's memories."""
     user_id = validate_user_id(user_id)

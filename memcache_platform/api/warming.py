@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from memcache_platform.api.auth import authenticate, require_admin, require_unrestricted
 from memcache_platform.api.context import platform
+from memcache_platform.api.ratelimit import bulk_limit
 from memcache_platform.errors import InvalidInput
 from memcache_platform.ids import validate_user_id
 
@@ -18,6 +19,7 @@ admin.before_request(require_admin)
 
 
 @bp.post("/users/<user_id>/cache/warm")
+@bulk_limit
 def warm_user(user_id: str) -> tuple[Response, int]:
     """Enqueue a rebuild of one user (even if current); 202 with the task id."""
     task_id = platform().warming.warm_user(validate_user_id(user_id))
@@ -25,12 +27,14 @@ def warm_user(user_id: str) -> tuple[Response, int]:
 
 
 @admin.delete("/users/<user_id>")
+@bulk_limit
 def erase_user(user_id: str) -> Response:
     """Erase a user from L4, L3, L2, the registry and the hot-query log (admin key)."""
     return jsonify({"user_id": user_id, "erased": platform().erasure.erase(validate_user_id(user_id))})
 
 
 @admin.post("/cache/warm-all")
+@bulk_limit
 def warm_all() -> tuple[Response, int]:
     """Enqueue ``run_proactive_caching_job`` now (admin key); 202 with the task (and sweep) id."""
     task_id = platform().warming.warm_all()

@@ -1,39 +1,162 @@
-"""Rate limits per API key: a clear 429 with Retry-After; other keys unaffected; Redis down fails open."""
+"""Rate limits per end user and per API key, and for admin/bulk paths: 429 with the headers clients read.
+
+Each test builds its own app over the session's platform with its own settings (its own keys, so
+counters start at zero, and its own budgets); everything else is the real stack.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY, RATE_KEY
+from config.settings import Settings
 
 pytestmark = pytest.mark.integration
 BODY = {"messages": [{"role": "user", "content": "I love tea"}]}
+HEADERS = ("Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+class _Configured:
+    """The session's platform seen through other settings: same services, this test's limits and keys."""
+
+    def __init__(self, platform: Any, settings: Settings) -> None:
+        self._platform = platform
+        self.settings = settings
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._platform, name)
 
 
 @pytest.fixture
-def low_limits(platform, monkeypatch):
-    monkeypatch.setattr(platform.settings, "rate_limit_writes", "3/minute")
-    monkeypatch.setattr(platform.settings, "rate_limit_searches", "2/minute")
+def limited(platform):  # type: ignore[no-untyped-def]
+    """``limited(**budgets)``: an app, its data key and its admin key; the shipped budgets but ``budgets``."""
+    from memcache_platform.api import create_app
+
+    def _build(**budgets: str):  # type: ignore[no-untyped-def]
+        fields = Settings.model_fields.items()
+        defaults = {name: f.default for name, f in fields if name.startswith("rate_limit_")}
+        key, admin = f"rate-{uuid.uuid4().hex}", f"rate-admin-{uuid.uuid4().hex}"
+        settings = platform.settings.model_copy(
+            update=defaults | budgets | {"api_keys": [key], "admin_api_keys": [admin]}
+        )
+        app = create_app(settings, _Configured(platform, settings))
+        return app, {"Authorization": f"Bearer {key}"}, {"Authorization": f"Bearer {admin}"}
+
+    return _build
 
 
-def test_writes_over_the_limit_get_429_with_retry_after(client, user_id, low_limits, platform):
-    headers = {"Authorization": f"Bearer {RATE_KEY}"}
-    codes = [
-        client.post(f"/v1/users/{user_id}/memories", json=BODY, headers=headers).status_code for _ in range(3)
-    ]
-    assert codes == [201, 201, 201]
-    refused = client.post(f"/v1/users/{user_id}/memories", json=BODY, headers=headers)
+def _write(client, user: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    return client.post(f"/v1/users/{user}/memories", json=BODY, headers=headers)
+
+
+def test_one_key_writes_for_many_users_far_above_the_old_per_key_limit(limited, user_id):
+    app, key, _ = limited()  # the shipped defaults
+    client = app.test_client()
+    users = [f"{user_id}-{i:02d}" for i in range(60)]
+    codes = [_write(client, users[n % 60], key).status_code for n in range(300)]  # 5 per user
+    assert codes.count(201) == 300  # the old default, 120/minute per key, refused 180 of them
+    last = _write(client, users[0], key)
+    assert last.status_code == 201
+    assert all(name in last.headers for name in HEADERS[1:])
+
+
+def test_one_user_over_its_limit_gets_429_while_the_keys_other_users_go_on(limited, user_id, platform):
+    app, key, _ = limited(rate_limit_user_writes="3/minute")
+    client = app.test_client()
+    greedy, others = f"{user_id}-greedy", [f"{user_id}-{i}" for i in range(3)]
+    assert [_write(client, greedy, key).status_code for _ in range(3)] == [201, 201, 201]
+    refused = _write(client, greedy, key)
     assert refused.status_code == 429
-    assert refused.is_json
     assert refused.json["error"]["code"] == "rate_limited"
     assert 0 < int(refused.headers["Retry-After"]) <= 60
-    assert len(platform.mem0.get_all(user_id=user_id)) == 3  # the refused write did not happen
-    # Another key has its own budget.
-    other = client.post(
-        f"/v1/users/{user_id}/memories", json=BODY, headers={"Authorization": f"Bearer {API_KEY}"}
-    )
-    assert other.status_code == 201
+    assert refused.headers["X-RateLimit-Limit"] == "3"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert int(refused.headers["X-RateLimit-Reset"]) > 0
+    assert len(platform.mem0.get_all(user_id=greedy)) == 3  # the refused write did not happen
+    assert [_write(client, user, key).status_code for user in others] == [201, 201, 201]
+    # Deletes draw on the same user budget as writes; searches have their own.
+    memory_id = platform.mem0.get_all(user_id=greedy)[0].id
+    assert client.delete(f"/v1/users/{greedy}/memories/{memory_id}", headers=key).status_code == 429
+    assert client.get(f"/v1/users/{greedy}/search?q=tea", headers=key).status_code == 200
 
 
-def test_searches_have_their_own_limit(client, user_id, low_limits):
-    headers = {"Authorization": f"Bearer {RATE_KEY}"}
-    codes = [client.get(f"/v1/users/{user_id}/search?q=tea", headers=headers).status_code for _ in range(3)]
-    assert codes == [200, 200, 429]  # a budget apart from the writes this key made
+def test_a_key_has_its_own_budget_over_all_its_users(limited, user_id):
+    app, key, _ = limited(rate_limit_writes="4/minute", rate_limit_searches="2/minute")
+    client = app.test_client()
+    assert [_write(client, f"{user_id}-{i}", key).status_code for i in range(5)] == [201] * 4 + [429]
+    searches = [client.get(f"/v1/users/{user_id}-{i}/search?q=tea", headers=key) for i in range(3)]
+    assert [s.status_code for s in searches] == [200, 200, 429]  # apart from the writes this key made
+
+
+def test_admin_and_bulk_paths_share_a_budget_of_their_own(limited, user_id, platform):
+    app, key, admin = limited(rate_limit_bulk="2/minute")
+    client = app.test_client()
+    assert client.post(f"/v1/users/{user_id}/cache/warm", headers=admin).status_code == 202
+    assert client.delete(f"/v1/users/{user_id}-gone", headers=admin).status_code == 200
+    refused = client.post("/v1/cache/warm-all", headers=admin)  # the third bulk call: nothing enqueued
+    assert refused.status_code == 429
+    assert all(name in refused.headers for name in HEADERS)
+    assert _write(client, user_id, admin).status_code == 201  # writes are not bulk calls
+    assert client.post(f"/v1/users/{user_id}/cache/warm", headers=key).status_code == 202  # per key
+
+
+@pytest.fixture
+def mem0_host(limited):  # type: ignore[no-untyped-def]
+    """The Mem0-compatible API of an app with 2 writes per user, over real HTTP, and its key."""
+    from werkzeug.serving import make_server
+
+    app, key, _ = limited(rate_limit_user_writes="2/minute")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", key["Authorization"].removeprefix("Bearer ")
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def test_the_mem0_add_route_honours_the_user_limit_with_the_headers_memoryclient_reads(mem0_host, user_id):
+    from mem0 import MemoryClient
+    from mem0.exceptions import RateLimitError
+
+    host, key = mem0_host
+    client = MemoryClient(api_key=key, host=host)
+    try:
+        for _ in range(2):
+            assert client.add([{"role": "user", "content": "I love tea"}], user_id=user_id)["results"]
+        with pytest.raises(RateLimitError) as refused:
+            client.add([{"role": "user", "content": "I love tea"}], user_id=user_id)
+        info = refused.value.debug_info
+        assert 0 < info["retry_after"] <= 60
+        assert (info["x_ratelimit_limit"], info["x_ratelimit_remaining"]) == ("2", "0")
+        assert int(info["x_ratelimit_reset"]) > 0
+        # The user is named in the body here: another user of the same key still writes.
+        assert client.add([{"role": "user", "content": "I love tea"}], user_id=f"{user_id}-other")["results"]
+    finally:
+        client.client.close()
+
+
+def test_the_limiter_costs_one_redis_round_trip_per_limit_headers_included(limited, user_id):
+    from memcache_platform.api.ratelimit import limiter
+
+    app, key, _ = limited()  # writes: the user's 10/second and 300/minute, the key's 6000/minute
+    client = app.test_client()
+    redis_client = limiter.storage.get_connection()
+    calls: list[Any] = []
+    original = redis_client.execute_command
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    _write(client, user_id, key)  # the script is loaded once per process, before counting
+    redis_client.execute_command = counting  # counts, then does the real call
+    try:
+        response = _write(client, user_id, key)
+    finally:
+        del redis_client.execute_command
+    assert response.status_code == 201
+    assert response.headers["X-RateLimit-Limit"] == "10"  # the tightest limit's figures
+    assert calls == ["EVALSHA"] * 3  # before: one EVALSHA, then GET and TTL for the headers
