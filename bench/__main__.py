@@ -81,7 +81,9 @@ def main(
     click.echo(report_module.text_table(results))
     click.echo(f"\nresults: {path}")
     if report:
-        out = report_module.write_report(results, path, BENCH_DIR / "REPORT.md", BENCH_DIR / "charts")
+        # Scenarios not run this time (``--only``) keep their figures from the newest earlier run.
+        merged = report_module.with_earlier(results, path)
+        out = report_module.write_report(merged, path, BENCH_DIR / "REPORT.md", BENCH_DIR / "charts")
         click.echo(f"report:  {out}")
     if results["errors"]:
         click.echo(f"scenarios that failed: {', '.join(results['errors'])}", err=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from bench import figures
+from bench import figures, targets
 from bench.scenarios import ORDER, SCENARIOS
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -56,6 +56,33 @@ def _doc(scenario_id: str) -> str:
     return body.replace("``", "`")
 
 
+def with_earlier(results: dict[str, Any], results_path: Path) -> dict[str, Any]:
+    """``results`` plus the scenarios it did not run, from the newest earlier results file having each.
+
+    So ``--only K1`` does not drop the other scenarios' figures from the report; each carried-over
+    section names the file it comes from.
+    """
+    ran = set(results.get("meta", {}).get("scenarios") or results.get("scenarios", {}))
+    merged = results | {"scenarios": dict(results.get("scenarios", {}))}
+    merged["durations_s"] = dict(results.get("durations_s", {}))
+    carried: dict[str, dict[str, Any]] = {}
+    earlier_files = sorted(results_path.parent.glob("*.json"), reverse=True)
+    for path in [p for p in earlier_files if p.name < results_path.name]:
+        try:
+            earlier = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        for sid, figures_ in earlier.get("scenarios", {}).items():
+            if sid in SCENARIOS and sid not in ran and sid not in merged["scenarios"]:
+                merged["scenarios"][sid] = figures_
+                merged["durations_s"][sid] = earlier.get("durations_s", {}).get(sid)
+                meta = earlier.get("meta", {})
+                carried[sid] = {"file": path.name, "size": meta.get("size"), "date": meta.get("date")}
+    merged["meta"] = results.get("meta", {}) | {"carried_over": carried}
+    merged["targets"] = targets.evaluate(merged["scenarios"])
+    return merged
+
+
 def markdown(results: dict[str, Any], results_path: Path, charts: dict[str, Path], report_path: Path) -> str:
     meta = results.get("meta", {})
     stack = meta.get("stack", {})
@@ -79,6 +106,13 @@ def markdown(results: dict[str, Any], results_path: Path, charts: dict[str, Path
             f"{stack.get('worker_concurrency')} children · rate limits {stack.get('rate_limits', 'on')} · "
             "all on one machine, the bench client included"
         )
+    carried = meta.get("carried_over") or {}
+    if carried:
+        by_file: dict[str, list[str]] = {}
+        for sid, c in carried.items():
+            by_file.setdefault(f"`{c['file']}` (size `{c['size']}`)", []).append(sid)
+        names = "; ".join(f"{', '.join(sids)} from {file}" for file, sids in by_file.items())
+        lines.append(f"- **From earlier runs** (not run this time): {names}")
     lines += ["", "## Targets", "", "| | target | goal | measured |", "|---|---|---|---|"]
     for t in results.get("targets", []):
         verdict = {True: "✅ pass", False: "❌ fail", None: "– not run"}[t["passed"]]
@@ -92,6 +126,14 @@ def markdown(results: dict[str, Any], results_path: Path, charts: dict[str, Path
         module = SCENARIOS[sid]
         duration = results.get("durations_s", {}).get(sid)
         lines += [f"## {sid}: {module.TITLE}", "", _doc(sid), ""]
+        source = meta.get("carried_over", {}).get(sid)
+        if source:
+            link = os.path.relpath(results_path.parent / source["file"], report_path.parent)
+            lines += [
+                f"_Figures from an earlier run, [`{source['file']}`]({link}) (size `{source['size']}`, "
+                f"{source['date']}): this run did not include {sid}._",
+                "",
+            ]
         lines += figures.details(sid, results["scenarios"][sid])
         if sid in charts:
             lines += [f"![{sid}]({os.path.relpath(charts[sid], report_path.parent)})", ""]
@@ -135,7 +177,9 @@ def main(results_file: Path, out: Path, charts_dir: Path) -> None:
     """Regenerate the benchmark report (Markdown, with PNG charts) from RESULTS_FILE."""
     results = json.loads(results_file.read_text())
     click.echo(text_table(results))
-    click.echo(f"\nreport: {write_report(results, results_file, out, charts_dir)}")
+    click.echo(
+        f"\nreport: {write_report(with_earlier(results, results_file), results_file, out, charts_dir)}"
+    )
 
 
 if __name__ == "__main__":

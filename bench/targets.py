@@ -1,4 +1,4 @@
-"""The targets of issue 5, each checked against one figure of a results file."""
+"""The targets of issue 5 (and issue 10's soak, K1), each checked against one figure of a results file."""
 
 from __future__ import annotations
 
@@ -99,6 +99,42 @@ def _s1(r: Results) -> Check:
     return f"{value:,.0f} users/s ({total:,} users)", "≥ 5,000 users/s", value >= 5000
 
 
+def _k1_writes(r: Results) -> Check:
+    lost, accepted = get(r, "convergence", "writes_not_converged"), get(r, "convergence", "writes_accepted")
+    if lost is None:
+        return "n/a", "0", None
+    worst = max((f["converged_s"] for f in r.get("faults", []) if f["converged_s"] is not None), default=None)
+    pending = get(r, "convergence", "faults_not_converged") or []
+    measured = f"{lost} of {accepted:,} accepted writes; worst fault converged in {worst} s"
+    return (
+        measured + (f"; {len(pending)} faults never converged" if pending else ""),
+        "0",
+        lost == 0 and not pending,
+    )
+
+
+def _k1_5xx(r: Results) -> Check:
+    outside, during = get(r, "requests", "5xx_outside_pg_outage"), get(r, "requests", "5xx_during_pg_outage")
+    if outside is None:
+        return "n/a", "0", None
+    return f"{outside} ({during} more during PostgreSQL outages)", "0", outside == 0
+
+
+def _k1_exits(r: Results) -> Check:
+    unexpected = get(r, "restarts", "unexpected")
+    if unexpected is None:
+        return "n/a", "0", None
+    stopped = [name for name, running in (r.get("processes_running") or {}).items() if not running]
+    per = get(r, "restarts", "per_process") or {}
+    done = ", ".join(
+        f"{n} {p['restarts']}/{p['expected']}" for n, p in per.items() if p["restarts"] or p["expected"]
+    )
+    measured = f"{unexpected} (restarts/expected: {done or 'none'})" + (
+        f"; not running: {stopped}" if stopped else ""
+    )
+    return measured, "0", unexpected == 0 and not stopped
+
+
 TARGETS: list[Target] = [
     Target("W1", "W1", "Flow A adds at most 10% (or 2 ms) to the raw L4 add at p99", _w1),
     Target("W2-redis", "W2", "Flow A: every write succeeds with Redis down", _w2("Redis stopped")),
@@ -108,6 +144,9 @@ TARGETS: list[Target] = [
     Target("R3", "R3", "At most 2 L4 searches for 200 concurrent identical misses", _r3),
     Target("F1", "F1", "Freshness p99 below 1 s with the worker running", _f1),
     Target("S1", "S1", "A sweep with nothing dirty skips at least 5,000 users/s (planner)", _s1),
+    Target("K1-writes", "K1", "Soak: every accepted write converges to L3 after the faults", _k1_writes),
+    Target("K1-5xx", "K1", "Soak: no 5xx outside the PostgreSQL outages", _k1_5xx),
+    Target("K1-exits", "K1", "Soak: no process exit that a fault did not cause on purpose", _k1_exits),
 ]
 
 

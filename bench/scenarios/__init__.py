@@ -3,7 +3,8 @@
 Each module has ``ID``, ``TITLE``, ``SIZES`` (``tiny`` for the test suite, ``quick``, ``full``) and
 ``run(stack, size) -> dict`` that prints its figures as it goes and returns them. Scenarios with
 ``OWN_STACK = True`` start their own stack: they get the main ``StackOptions`` instead of a running
-``Stack``, and run after the main stack is torn down.
+``Stack``, and run after the main stack is torn down. Scenarios with ``HARNESS = False`` (the soak) are left
+out of the test suite's harness run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from types import ModuleType
 
 from bench.scenarios import (
     f1_freshness,
+    k1_soak,
     m1_memory,
     r1_read_latency,
     r2_hit_ratio,
@@ -30,6 +32,7 @@ ORDER: list[ModuleType] = [
     s1_sweep_cost,
     m1_memory,
     w2_write_availability,
+    k1_soak,
 ]
 SCENARIOS: dict[str, ModuleType] = {module.ID: module for module in ORDER}
 SIZES = ("tiny", "quick", "full")
@@ -37,3 +40,8 @@ SIZES = ("tiny", "quick", "full")
 
 def own_stack(module: ModuleType) -> bool:
     return bool(getattr(module, "OWN_STACK", False))
+
+
+def in_harness(module: ModuleType) -> bool:
+    """Whether ``make test``'s bench harness runs this scenario (at its tiny size)."""
+    return bool(getattr(module, "HARNESS", True))
