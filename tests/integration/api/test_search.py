@@ -1,5 +1,7 @@
 """``GET /v1/users/{user_id}/search`` and ``GET /v1/users/{user_id}/cache`` over HTTP."""
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -82,8 +84,12 @@ def test_cache_status_reports_each_tier(client, auth, user_id, platform):
 
 
 def test_cache_status_of_a_stale_user_reports_lag(client, auth, user_id, platform, write):
-    write(user_id, "I love pho")
+    written_by = time.time()
+    write(user_id, "I love pho")  # the watermark's time is taken inside this call
+    time.sleep(0.4)  # a lag large enough to tell from 0.0 and from the rounding
     status = client.get(f"/v1/users/{user_id}/cache", headers=auth).json
+    asked_at = time.time()
     assert status["stale"] is True
     assert status["built_from"] is None
-    assert status["lag_s"] >= 0.0
+    # Lag is the time since the unbuilt write: at least the sleep, at most since before the write.
+    assert 0.4 <= status["lag_s"] <= asked_at - written_by + 0.01

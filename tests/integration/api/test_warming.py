@@ -52,11 +52,15 @@ def test_warm_all_reports_sweep_progress(client, celery_worker, no_sweep_running
     assert progress["done"] + progress["failed"] == progress["dirty"] + progress["aged"]
 
 
-@pytest.mark.parametrize("task_id", ["nope", "1234", "../../etc"])
-def test_bad_task_id(client, auth, task_id):
+@pytest.mark.parametrize("task_id", ["nope", "1234", "00000000-0000-4000-8000-00000000000g"])
+def test_a_task_id_that_is_not_a_uuid_is_refused(client, auth, task_id):
     response = client.get(f"/v1/tasks/{task_id}", headers=auth)
-    assert response.status_code in (400, 404)
-    assert response.json["error"]["code"] in ("invalid_task_id", "not_found")
+    assert (response.status_code, response.json["error"]["code"]) == (400, "invalid_task_id")
+
+
+def test_a_task_path_with_slashes_is_not_a_route(client, auth):
+    response = client.get("/v1/tasks/../../etc", headers=auth)
+    assert (response.status_code, response.json["error"]["code"]) == (404, "not_found")
 
 
 def test_unknown_task_is_pending(client, auth):

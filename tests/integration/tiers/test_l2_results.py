@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 
 import pytest
@@ -31,11 +32,12 @@ def test_query_hash_is_equal_for_normalisation_equal_queries():
     assert query_hash("Pho\tRecipes\n", 5, "s1") == query_hash("pho recipes", 5, "s1")
 
 
-def test_query_hash_is_a_sha256_hex_digest():
-    qhash = query_hash("pho recipes", 5, None)
-    assert len(qhash) == 64
-    assert int(qhash, 16) >= 0
-    assert qhash != hashlib.sha256(b"pho recipes").hexdigest()  # limit and session are part of it
+def test_query_hash_is_the_sha256_of_normalised_query_limit_and_session():
+    qhash = query_hash("  Pho  RECIPES", 5, None)
+    assert re.fullmatch(r"[0-9a-f]{64}", qhash)
+    # The documented key input: [normalised query, limit, session or ""] as JSON, hashed with SHA-256.
+    assert qhash == hashlib.sha256(b'["pho recipes", 5, ""]').hexdigest()
+    assert query_hash("bún chả", 3, "s-9") == hashlib.sha256('["bún chả", 3, "s-9"]'.encode()).hexdigest()
 
 
 def test_query_hash_differs_by_query_limit_and_session():
