@@ -8,15 +8,10 @@ One sweep then runs against that Redis: with the hosted backend's planner (no L4
 listing: only the marks can tell) and with the default local one.
 """
 
-import os
-import signal
 import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
-import psutil
 import pytest
 import requests
 
@@ -26,57 +21,23 @@ from memcache_platform.services.registry import UserRegistry
 from memcache_platform.services.sweep import SweepPlanner, SweepService
 from memcache_platform.wiring import Platform
 from tests.conftest import API_KEY
+from tests.support.web import kill_tree, start_gunicorn, wait_until_mem0_ready
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 def _start_web(redis_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
     """gunicorn as the Procfile runs it, cache and broker on ``redis_url``; returns once Mem0 is up."""
-    env = os.environ | {
+    env = {
         "MEMCACHE_REDIS_URL": redis_url,
         "MEMCACHE_BROKER_URL": redis_url.replace("/0", "/1"),
         "MEMCACHE_RESULT_BACKEND": redis_url.replace("/0", "/2"),
         "MEMCACHE_BIND": f"127.0.0.1:{port}",
-        "MEMCACHE_WEB_WORKERS": "1",
     }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    with log_path.open("wb") as log:  # the child keeps its own handle
-        proc = subprocess.Popen(
-            [
-                str(gunicorn),
-                "--config",
-                "python:memcache_platform.dev.gunicorn_conf",
-                "memcache_platform.api:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,  # a file, not a pipe: an unread pipe would fill and stall the server
-        )
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"web process exited: {log_path.read_text()[-2000:]}")
-        if time.monotonic() > deadline:
-            _kill_tree(proc)
-            pytest.fail("web process did not become ready")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).json()["checks"]["mem0"]["ok"]:
-                return proc
-        except (requests.RequestException, ValueError, KeyError):
-            pass
-        time.sleep(0.5)
-
-
-def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the master and every worker at once: nothing gets to flush or hand anything off."""
-    tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-    for process in tree:
-        process.send_signal(signal.SIGKILL)
-    psutil.wait_procs(tree, timeout=10)
-    proc.wait(10)
+    proc = start_gunicorn(env, log_path)
+    wait_until_mem0_ready(proc, f"http://127.0.0.1:{port}", log_path)
+    return proc
 
 
 def _post(port: int, user: str, text: str) -> requests.Response:
@@ -106,7 +67,7 @@ def test_writes_held_by_a_killed_api_process_reach_l3_in_one_sweep(platform, tmp
                 response = _post(port, user, text)
                 assert (response.status_code, response.json()["cache"]["handoff"]) == (201, "outbox")
         assert {*built, fresh} <= set(platform.l3.dirty_marks())
-        _kill_tree(web)
+        kill_tree(web)
         own_redis.start()  # empty: no registry, no watermarks, no pending flags
 
         if backend == "hosted":
@@ -131,5 +92,5 @@ def test_writes_held_by_a_killed_api_process_reach_l3_in_one_sweep(platform, tmp
         assert not {*built, fresh} & set(planner.plan().dirty)
     finally:
         if web.poll() is None:
-            _kill_tree(web)
+            kill_tree(web)
         own_redis.stop()

@@ -3,62 +3,27 @@
 Runs the real web process (gunicorn) with MEMCACHE_BROKER_URL pointing at a closed port.
 """
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 import requests
 
 from memcache_platform.dev.servers import free_port
+from tests.support.web import start_gunicorn, stop, wait_until_mem0_ready
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def web_with_dead_broker(platform, tmp_path_factory):
     port, closed = free_port(), free_port()
-    env = os.environ | {
-        "MEMCACHE_BROKER_URL": f"redis://127.0.0.1:{closed}/1",
-        "MEMCACHE_BIND": f"127.0.0.1:{port}",
-        "MEMCACHE_WEB_WORKERS": "1",
-    }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
     log_path = tmp_path_factory.mktemp("web") / "gunicorn.log"
-    log = log_path.open("wb")  # noqa: SIM115 - closed in the finally below
-    proc = subprocess.Popen(
-        [
-            str(gunicorn),
-            "--config",
-            "python:memcache_platform.dev.gunicorn_conf",
-            "memcache_platform.api:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,  # a file, not a pipe: an unread pipe would fill and stall the server
-    )
+    env = {"MEMCACHE_BROKER_URL": f"redis://127.0.0.1:{closed}/1", "MEMCACHE_BIND": f"127.0.0.1:{port}"}
+    proc = start_gunicorn(env, log_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"web process exited: {log_path.read_text()[-2000:]}")
-            assert time.monotonic() < deadline, "web process did not become ready"
-            try:
-                if requests.get(f"{base}/readyz", timeout=2).json()["checks"]["mem0"]["ok"]:
-                    break
-            except (requests.RequestException, ValueError, KeyError):
-                pass
-            time.sleep(0.5)
+        wait_until_mem0_ready(proc, base, log_path)
         yield base
     finally:  # never leave a server behind, whatever failed
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        stop(proc)
 
 
 def test_write_succeeds_and_reports_failed_handoff(web_with_dead_broker, platform, user_id, auth):

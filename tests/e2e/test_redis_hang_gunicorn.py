@@ -3,45 +3,31 @@
 Also: while the worker still builds Mem0, /readyz answers 503 "starting" at once.
 """
 
-import os
 import signal
 import statistics
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
 from memcache_platform.dev.servers import free_port
+from tests.support.web import start_gunicorn, stop
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def web_on_one_redis(platform, redis_server, tmp_path_factory):  # type: ignore[no-untyped-def]
     """A gunicorn worker with cache and broker on the session's cache Redis; and its first readyz answers."""
     port = free_port()
-    env = os.environ | {
+    env = {
         "MEMCACHE_BROKER_URL": redis_server.url.replace("/0", "/1"),
         "MEMCACHE_RESULT_BACKEND": redis_server.url.replace("/0", "/2"),
         "MEMCACHE_BIND": f"127.0.0.1:{port}",
-        "MEMCACHE_WEB_WORKERS": "1",
     }
     log_path = tmp_path_factory.mktemp("web") / "gunicorn.log"
-    log = log_path.open("wb")  # noqa: SIM115 - closed in the finally below
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    config = "python:memcache_platform.dev.gunicorn_conf"
-    proc = subprocess.Popen(
-        [str(gunicorn), "--config", config, "memcache_platform.api:create_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,  # a file, not a pipe: an unread pipe would fill and stall the server
-    )
+    proc = start_gunicorn(env, log_path)
     base = f"http://127.0.0.1:{port}"
     during_start: list[tuple[int, str, float]] = []  # (status, body status, seconds) before ready
     try:
@@ -63,9 +49,7 @@ def web_on_one_redis(platform, redis_server, tmp_path_factory):  # type: ignore[
             time.sleep(0.2)
         yield base, during_start
     finally:  # never leave a server behind, whatever failed
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        stop(proc)
 
 
 def _timed(call):  # type: ignore[no-untyped-def]
