@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         "10/second;300/minute", description="Writes and deletes per end user (user_id), whatever the key."
     )
     rate_limit_user_searches: str = Field(
-        "20/second;1200/minute", description="Searches per end user (user_id), whatever the key."
+        "20/second;600/minute", description="Searches per end user (user_id), whatever the key."
     )
     rate_limit_bulk: str = Field(
         "60/minute", description="Admin and bulk calls per key: warm, warm-all, erase a user, delete_all."
