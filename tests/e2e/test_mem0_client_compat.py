@@ -11,8 +11,8 @@ import threading
 import httpx
 import pytest
 
-from memcache_platform import metrics
 from tests.conftest import API_KEY
+from tests.support.metrics import sample
 
 pytestmark = pytest.mark.integration
 
@@ -91,11 +91,11 @@ def test_a_whole_mem0_client_session(mem0, client, auth, user_id, platform, cele
     assert found["results"][0]["id"] == pho_id
     assert found["results"][0]["categories"] == ["favorite"]
     assert all(h["user_id"] == user_id for h in found["results"])
-    hits = metrics.CACHE_LOOKUPS.labels("L2", "hit")._value.get()
+    hits = sample("memcache_cache_lookups_total", tier="L2", result="hit")
     again = mem0.search("What food do I like?", filters={"user_id": user_id}, top_k=3)
     assert again["tier"] == "L2"
     assert again["results"] == found["results"]
-    assert metrics.CACHE_LOOKUPS.labels("L2", "hit")._value.get() > hits
+    assert sample("memcache_cache_lookups_total", tier="L2", result="hit") > hits
 
     # get_all: two pages of 3, the same memories as L4 and the v1 API, oldest first
     first = mem0.get_all(filters={"user_id": user_id}, page=1, page_size=3)

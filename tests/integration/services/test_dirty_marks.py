@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from memcache_platform import metrics
 from memcache_platform.dev.servers import free_port
 from memcache_platform.services.dirty_marks import DirtyMarker
 from memcache_platform.services.summary import FavoriteSummary
 from memcache_platform.tiers.l3_store import L3Build, L3Store
+from tests.support.metrics import sample
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,7 @@ def _empty_build(user_id: str, built_at: datetime) -> L3Build:
 
 
 def _failed() -> float:
-    return metrics.DIRTY_MARKS.labels("failed")._value.get()
+    return sample("memcache_dirty_marks_total", result="failed")
 
 
 def test_a_mark_is_upserted_at_now_and_moves_forward(platform, user_id):

@@ -5,17 +5,17 @@ import time
 
 import pytest
 
-from memcache_platform import metrics
 from memcache_platform.dev.servers import free_port
 from memcache_platform.services.handoff import Handoff
 from memcache_platform.tiers.redis_client import cache_redis
 from memcache_platform.tiers.watermark import Watermarks
+from tests.support.metrics import sample
 
 pytestmark = pytest.mark.integration
 
 
 def _failures() -> float:
-    return metrics.HANDOFFS.labels("failed")._value.get()
+    return sample("memcache_handoffs_total", outcome="failed")
 
 
 def test_queued_handoff_bumps_watermark_and_enqueues(platform, user_id):

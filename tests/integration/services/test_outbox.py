@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from memcache_platform import metrics
 from memcache_platform.services.outbox import HandoffOutbox
+from tests.support.metrics import sample
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +43,9 @@ def test_retries_until_delivery_works_then_delivers_in_order(wait_for):
 def test_full_outbox_drops_the_oldest_and_counts_it():
     gate = Gate()
     outbox = HandoffOutbox(gate, maxlen=3, base_delay_s=5, max_delay_s=5)
-    dropped = metrics.OUTBOX_DROPPED._value.get()
+    dropped = sample("memcache_outbox_dropped_total")
     for user in ["u1", "u2", "u3", "u4", "u5"]:
         outbox.add(user)
     assert len(outbox) == 3
-    assert metrics.OUTBOX_DROPPED._value.get() - dropped == 2
+    assert sample("memcache_outbox_dropped_total") - dropped == 2
     assert list(outbox._users) == ["u3", "u4", "u5"]
