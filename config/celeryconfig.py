@@ -1,6 +1,7 @@
 """Celery configuration, from the platform's settings (``celery -A tasks`` loads it)."""
 
 from config.settings import get_settings
+from memcache_platform import task_names as names
 
 _settings = get_settings()
 
@@ -35,12 +36,13 @@ worker_proc_alive_timeout = 60
 timezone = "UTC"
 
 # Separate queues, so a sweep over every user cannot starve the hand-offs of live writes.
-task_default_queue = "handoff"
+# Routed by name, so producers' ``send_task`` (which knows no decorator options) lands in the same queues.
+task_default_queue = names.HANDOFF_QUEUE
 task_routes = {
-    "tasks.update_user_favorite_cache": {"queue": "handoff"},
-    "tasks.run_proactive_caching_job": {"queue": "sweep"},
-    "tasks.rebuild_users_chunk": {"queue": "sweep"},
-    "tasks.finish_proactive_caching_job": {"queue": "sweep"},
+    names.REBUILD_USER: {"queue": names.HANDOFF_QUEUE},
+    names.SWEEP: {"queue": names.SWEEP_QUEUE},
+    names.SWEEP_CHUNK: {"queue": names.SWEEP_QUEUE},
+    names.SWEEP_FINISH: {"queue": names.SWEEP_QUEUE},
 }
 
 # One scheduler even if two beats are started: RedBeat holds a lock in Redis. The active beat renews
@@ -56,7 +58,7 @@ redbeat_lock_timeout = _settings.redbeat_lock_timeout_s
 beat_max_loop_interval = max(1, min(10, _settings.redbeat_lock_timeout_s // 3))
 beat_schedule = {
     "proactive-caching-sweep": {
-        "task": "tasks.run_proactive_caching_job",
+        "task": names.SWEEP,
         "schedule": _settings.sweep_interval_s,
     },
 }

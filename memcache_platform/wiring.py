@@ -15,7 +15,9 @@ from functools import cached_property, lru_cache
 import redis
 
 from config.settings import Settings, get_settings
+from memcache_platform.celery_app import app as celery_app
 from memcache_platform.clients.mem0_client import EMBEDDING_DIMS, EMBEDDING_MODEL, Mem0ClientWrapper
+from memcache_platform.clients.task_queue import TaskQueue
 from memcache_platform.services.cache_status import CacheStatusService
 from memcache_platform.services.dirty_marks import DirtyMarker
 from memcache_platform.services.erasure import ErasureService
@@ -39,13 +41,6 @@ from memcache_platform.tiers.sweep_progress import SweepProgress
 from memcache_platform.tiers.watermark import Watermarks
 
 
-def enqueue_rebuild(user_id: str) -> object:
-    """The Celery hand-off: ``update_user_favorite_cache.delay(user_id)``."""
-    from tasks.cache import update_user_favorite_cache
-
-    return update_user_favorite_cache.delay(user_id)
-
-
 class Platform:
     """The process-wide object graph: api → services → clients/tiers."""
 
@@ -53,11 +48,14 @@ class Platform:
         self,
         settings: Settings,
         *,
-        enqueue: Callable[[str], object] = enqueue_rebuild,
+        enqueue: Callable[[str], object] | None = None,
+        task_queue: TaskQueue | None = None,
         mem0: Mem0ClientWrapper | None = None,
     ) -> None:
+        """``enqueue`` replaces only the hand-off's enqueue (tests and the bench that want none)."""
         self.settings = settings
-        self._enqueue = enqueue
+        self.task_queue = task_queue or TaskQueue(celery_app)
+        self._enqueue = enqueue or self.task_queue.enqueue_rebuild
         self._mem0 = mem0
         self._mem0_lock = threading.Lock()
 
@@ -176,7 +174,7 @@ class Platform:
 
     @cached_property
     def warming(self) -> WarmingService:
-        return WarmingService(self.sweep_progress)  # enqueues and reads: no Mem0 in this process
+        return WarmingService(self.task_queue, self.sweep_progress)  # no Mem0 in this process
 
     @cached_property
     def handoff(self) -> Handoff:

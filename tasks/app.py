@@ -1,10 +1,10 @@
-"""The Celery application, configured from ``config.celeryconfig``."""
+"""The worker's side of the Celery application: the platform's app, plus the worker's signal handlers."""
 
-from celery import Celery
 from celery.signals import after_setup_logger, after_setup_task_logger, worker_init, worker_process_init
 
-app = Celery("memcache_platform")
-app.config_from_object("config.celeryconfig")
+from memcache_platform.celery_app import app
+
+__all__ = ["app"]
 
 
 @worker_init.connect

@@ -1,5 +1,6 @@
 """Tasks that rebuild cache tiers."""
 
+from memcache_platform import task_names
 from memcache_platform.errors import CacheUnavailable, MemoryStoreUnavailable
 from memcache_platform.ids import validate_user_id
 from memcache_platform.wiring import get_platform
@@ -15,7 +16,7 @@ COALESCED_RETRIES = 3
 
 @app.task(
     bind=True,
-    name="tasks.update_user_favorite_cache",
+    name=task_names.REBUILD_USER,
     acks_late=True,
     autoretry_for=TRANSIENT,
     retry_backoff=True,

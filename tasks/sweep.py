@@ -3,11 +3,12 @@
 from celery import chord
 
 from config.settings import get_settings
+from memcache_platform import task_names
 from memcache_platform.wiring import get_platform
 from tasks.app import app
 
 
-@app.task(name="tasks.run_proactive_caching_job", bind=True)
+@app.task(name=task_names.SWEEP, bind=True)
 def run_proactive_caching_job(self) -> dict[str, object]:
     """Plan (dirty first, then aged builds), record progress, fan out chunks; returns the plan summary."""
     sweep = get_platform().sweep
@@ -25,15 +26,13 @@ def run_proactive_caching_job(self) -> dict[str, object]:
     return summary | {"chunks": len(chunks)}
 
 
-@app.task(
-    name="tasks.rebuild_users_chunk", acks_late=True, rate_limit=get_settings().sweep_rate_limit or None
-)
+@app.task(name=task_names.SWEEP_CHUNK, acks_late=True, rate_limit=get_settings().sweep_rate_limit or None)
 def rebuild_users_chunk(sweep_id: str, users: list[str]) -> dict[str, object]:
     """Rebuild one chunk of a sweep's users; the result lists who was rebuilt and the sweep's progress."""
     return vars(get_platform().sweep.run_chunk(sweep_id, list(users)))
 
 
-@app.task(name="tasks.finish_proactive_caching_job")
+@app.task(name=task_names.SWEEP_FINISH)
 def finish_proactive_caching_job(chunks: list[dict[str, object]], sweep_id: str) -> dict[str, object]:
     """Close a sweep: refresh the global favourites view if anything changed; the final summary."""
     return get_platform().sweep.finish(sweep_id, chunks)

@@ -17,13 +17,14 @@ from datetime import UTC, datetime
 
 from memcache_platform import metrics
 from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.domain import FactRow
 from memcache_platform.errors import CacheUnavailable
 from memcache_platform.services.search import result_of
 from memcache_platform.services.summary import fact_of, fingerprint, summarize
 from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.hot_queries import HotQueries
 from memcache_platform.tiers.l2_results import L2Entry, ResultCache, query_hash
-from memcache_platform.tiers.l3_store import FactRow, L3Build, L3Store
+from memcache_platform.tiers.l3_store import L3Build, L3Store
 from memcache_platform.tiers.watermark import Watermarks, watermark_time
 
 log = logging.getLogger(__name__)

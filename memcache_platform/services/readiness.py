@@ -32,13 +32,6 @@ def _check(probe: Callable[[], object]) -> dict[str, Any]:
     return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-def _broker_ping(timeout_s: float) -> None:
-    from tasks.app import app
-
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=0, timeout=timeout_s)
-
-
 def _mem0_ping(p: Platform) -> None:
     mem0 = p.mem0_if_loaded  # never Platform.mem0: that would wait for a build in progress
     if mem0 is None:
@@ -58,7 +51,7 @@ class Readiness:
             "mem0": lambda: _mem0_ping(p),
             "redis": lambda: p.redis.ping(),
             "l3_database": lambda: p.l3.ping(),
-            "broker": lambda: _broker_ping(timeout_s),
+            "broker": lambda: p.task_queue.ping(timeout_s),
         }
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=len(self.checks), thread_name_prefix="readiness"

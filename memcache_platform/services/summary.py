@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from memcache_platform.clients.mem0_client import MemoryRecord
+from memcache_platform.domain import FavoriteSummary
 from memcache_platform.extractors import CATEGORIES, Fact, RulesExtractor
 
 TOP_SKILLS = 10
 _classifier = RulesExtractor()
-
-
-@dataclass
-class FavoriteSummary:
-    """Favourites and dislikes per topic (latest first), top skills, profile and counts."""
-
-    favorites: dict[str, list[str]] = field(default_factory=dict)
-    dislikes: dict[str, list[str]] = field(default_factory=dict)
-    top_skills: list[str] = field(default_factory=list)
-    profile: dict[str, str] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    memory_count: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["FavoriteSummary", "fact_of", "fingerprint", "summarize"]
 
 
 def fact_of(record: MemoryRecord) -> Fact:

@@ -13,20 +13,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from memcache_platform.db.models import UserCacheState, UserDirtyMark, UserFavoriteSummary, UserMemoryFact
+from memcache_platform.domain import FactRow, FavoriteSummary
 from memcache_platform.errors import CacheUnavailable
-from memcache_platform.services.summary import FavoriteSummary
-
-
-@dataclass(frozen=True)
-class FactRow:
-    """One row of ``user_memory_facts``."""
-
-    memory_id: str
-    memory: str
-    category: str
-    topic: str | None
-    value: str | None
-    created_at: datetime | None
 
 
 @dataclass(frozen=True)
