@@ -2,13 +2,33 @@
 
 import pytest
 
+from memcache_platform.api import create_app
 from memcache_platform.dev.servers import free_port
-from memcache_platform.tiers.l3_store import L3Store
+from memcache_platform.wiring import Platform
 from tests.conftest import ADMIN_KEY
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 PHO = {"messages": [{"role": "user", "content": "My favourite food is pho"}]}
+
+
+@pytest.fixture
+def l3_down_client(platform):
+    """A client of an app whose own platform has L3 at a real address where nothing listens.
+
+    A platform of its own, sharing only the session's Mem0: the session platform, which the session
+    worker uses meanwhile, is never patched.
+    """
+    settings = platform.settings.model_copy(
+        update={
+            "database_url": f"postgresql://postgres@127.0.0.1:{free_port()}/none",
+            "mem0_database_url": platform.settings.effective_mem0_database_url,
+        }
+    )
+    variant = Platform(settings, mem0=platform.mem0)
+    app = create_app(settings, platform=variant)
+    app.config.update(TESTING=True)
+    return app.test_client()
 
 
 def _post(client, user_id, mode, headers=ADMIN):
@@ -27,12 +47,8 @@ def test_strict_write_answers_after_l3_and_l2_are_rebuilt(client, user_id, platf
     assert (favorites["tier"], favorites["favorites"]) == ("L3", {"food": ["pho"]})
 
 
-def test_strict_write_fails_when_l3_is_down_and_lists_what_was_written(
-    client, user_id, platform, monkeypatch
-):
-    dead = L3Store.from_url(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
-    monkeypatch.setattr(platform.proactive_cache, "l3", dead)  # a real unreachable server, not a mock
-    response = _post(client, user_id, "strict")
+def test_strict_write_fails_when_l3_is_down_and_lists_what_was_written(l3_down_client, user_id, platform):
+    response = _post(l3_down_client, user_id, "strict")
     assert response.status_code == 503
     error = response.json["error"]
     assert error["code"] == "strict_rebuild_failed"
@@ -41,10 +57,10 @@ def test_strict_write_fails_when_l3_is_down_and_lists_what_was_written(
     assert [r.memory for r in platform.mem0.get_all(user_id=user_id)] == ["Favourite food is pho"]
 
 
-def test_async_write_succeeds_when_l3_is_down(client, user_id, platform, monkeypatch):
-    dead = L3Store.from_url(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
-    monkeypatch.setattr(platform.proactive_cache, "l3", dead)
-    assert _post(client, user_id, "async").status_code == 201
+def test_async_write_succeeds_when_l3_is_down(l3_down_client, user_id, platform):
+    response = _post(l3_down_client, user_id, "async")
+    assert response.status_code == 201
+    assert [r.memory for r in platform.mem0.get_all(user_id=user_id)] == ["Favourite food is pho"]
 
 
 def test_strict_fails_and_async_succeeds_with_redis_stopped(client, user_id, redis_outage):
