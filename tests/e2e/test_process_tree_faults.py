@@ -2,8 +2,8 @@
 
 The arrangement is ``make run``'s (``memcache dev run`` in a subprocess: the supervisor, gunicorn with
 two workers, a prefork Celery worker, RedBeat beat, Flower) with cache and broker on one Redis and
-default settings, except a sweep interval of 20 s (so "healed within one sweep interval" is quick to
-observe) and a write limit high enough for the writer below. Faults are real signals on real
+default settings (rate limits included), except a sweep interval of 20 s (so "healed within one
+sweep interval" is quick to observe). Faults are real signals on real
 processes; writes keep arriving throughout. Nothing is mocked.
 """
 
@@ -80,12 +80,7 @@ class Writer:
 def tree():
     t = ProcessTree(
         TEST_VAR / "tree",
-        settings={
-            "MEMCACHE_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S),
-            # Default limits are per key and far below this writer plus the checks (issue 12).
-            "MEMCACHE_RATE_LIMIT_WRITES": "100000/minute",
-            "MEMCACHE_RATE_LIMIT_SEARCHES": "100000/minute",
-        },
+        settings={"MEMCACHE_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S)},
     ).start()
     try:
         yield t
