@@ -32,12 +32,14 @@ from memcache_platform.services.sweep import SweepPlanner, SweepService
 from memcache_platform.services.warming import WarmingService
 from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.hot_queries import HotQueries
+from memcache_platform.tiers.known_users import KnownUsers
 from memcache_platform.tiers.l1_embeddings import EmbeddingCache
 from memcache_platform.tiers.l2_results import ResultCache
 from memcache_platform.tiers.l3_store import L3Store
 from memcache_platform.tiers.locks import Leases
 from memcache_platform.tiers.redis_client import cache_redis
 from memcache_platform.tiers.sweep_progress import SweepProgress
+from memcache_platform.tiers.user_keys import UserKeys
 from memcache_platform.tiers.watermark import Watermarks
 
 
@@ -132,7 +134,7 @@ class Platform:
 
     @cached_property
     def registry(self) -> UserRegistry:
-        return UserRegistry(self.redis, self.l3, self.l4_users)
+        return UserRegistry(KnownUsers(self.redis), self.l3, self.l4_users)
 
     def l4_users(self) -> list[str]:
         """User ids in L4; for the local backend without building Mem0 (a CLI need not load it)."""
@@ -170,7 +172,7 @@ class Platform:
 
     @cached_property
     def erasure(self) -> ErasureService:
-        return ErasureService(self.mem0, self.l3, self.redis, self.registry)
+        return ErasureService(self.mem0, self.l3, UserKeys(self.redis), self.registry)
 
     @cached_property
     def warming(self) -> WarmingService:

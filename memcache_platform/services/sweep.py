@@ -15,18 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
-
 from memcache_platform.errors import CacheUnavailable, MemoryStoreError, PlatformError
 from memcache_platform.services.proactive_cache import ProactiveCacheService, RebuildResult
 from memcache_platform.services.registry import UserRegistry
 from memcache_platform.tiers.l3_store import BuildState, L3Store
-from memcache_platform.tiers.locks import Leases
 from memcache_platform.tiers.sweep_progress import SweepProgress
 from memcache_platform.tiers.watermark import Watermarks
 
 log = logging.getLogger(__name__)
-RUNNING_KEY = "mc:sweep-running"  # outside mc:sweep:* (the progress records)
 
 
 @dataclass
@@ -162,13 +158,7 @@ class SweepService:
 
         Beat and manual triggers may overlap; sweeps do not pile up (a dead sweep's claim lapses).
         """
-        try:
-            if self.progress.client.set(RUNNING_KEY, sweep_id, nx=True, ex=ttl_s):
-                return None
-            running = self.progress.client.get(RUNNING_KEY)
-        except redis.RedisError:
-            return None  # without Redis there is nothing to coordinate on: run
-        return running.decode() if running else None
+        return self.progress.claim(sweep_id, ttl_s)
 
     def superseded(self, sweep_id: str, running: str) -> dict[str, Any]:
         """Close a sweep that did not run because ``running`` was already under way."""
@@ -250,5 +240,5 @@ class SweepService:
             log.warning("sweep %s: global favourites view not refreshed: %s", sweep_id, exc)
             summary["global_view_refresh_error"] = exc.code
         self.progress.write(sweep_id, summary)
-        Leases(self.progress.client).release(RUNNING_KEY, sweep_id)
+        self.progress.release(sweep_id)
         return summary

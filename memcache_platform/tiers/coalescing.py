@@ -10,9 +10,8 @@ import contextlib
 
 import redis
 
-from memcache_platform.errors import CacheUnavailable
 from memcache_platform.tiers.locks import Leases
-from memcache_platform.tiers.redis_client import user_key
+from memcache_platform.tiers.redis_client import redis_errors, user_key
 
 
 class RebuildCoordinator:
@@ -37,10 +36,8 @@ class RebuildCoordinator:
 
         The flag expires, so a hand-off lost after setting it blocks new ones only briefly.
         """
-        try:
+        with redis_errors("pending flag not set"):
             return bool(self.client.set(self.pending_key(user_id), 1, nx=True, ex=self.pending_ttl_s))
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"pending flag not set: Redis unavailable ({exc})") from exc
 
     def unmark_pending(self, user_id: str) -> None:
         """Clear the flag after a failed enqueue, so the next write tries again."""
@@ -49,16 +46,12 @@ class RebuildCoordinator:
 
     def take_pending(self, user_id: str) -> bool:
         """Clear the flag; True if it was set. Called when a rebuild starts reading L4."""
-        try:
+        with redis_errors("pending flag unreadable"):
             return bool(self.client.delete(self.pending_key(user_id)))
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"pending flag unreadable: Redis unavailable ({exc})") from exc
 
     def is_pending(self, user_id: str) -> bool:
-        try:
+        with redis_errors("pending flag unreadable"):
             return bool(self.client.exists(self.pending_key(user_id)))
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"pending flag unreadable: Redis unavailable ({exc})") from exc
 
     def lock(self, user_id: str) -> str | None:
         """The user's rebuild lock token, or None when another rebuild holds it."""

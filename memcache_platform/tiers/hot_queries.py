@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import redis
 
-from memcache_platform.errors import CacheUnavailable
-from memcache_platform.tiers.redis_client import user_key
+from memcache_platform.tiers.redis_client import redis_errors, user_key
 
 MAX_TRACKED = 200
 
@@ -64,17 +63,13 @@ class HotQueries:
     def record(self, user_id: str, spec: QuerySpec, *, now: float | None = None) -> None:
         """Count one use of ``spec`` by the user."""
         score = (time.time() if now is None else now) / self.tau
-        try:
+        with redis_errors("hot query not recorded"):
             self._record(keys=[self.key(user_id)], args=[spec.member(), score, MAX_TRACKED, self.ttl_s])
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"hot query not recorded: Redis unavailable ({exc})") from exc
 
     def top(self, user_id: str, n: int) -> list[QuerySpec]:
         """The user's ``n`` hottest searches, hottest first."""
         if n <= 0:
             return []
-        try:
+        with redis_errors("hot queries unreadable"):
             members = self.client.zrevrange(self.key(user_id), 0, n - 1)
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"hot queries unreadable: Redis unavailable ({exc})") from exc
         return [QuerySpec.from_member(m) for m in members]

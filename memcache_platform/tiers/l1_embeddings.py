@@ -15,6 +15,7 @@ import redis
 
 from memcache_platform.errors import CacheUnavailable
 from memcache_platform.metrics import CACHE_LOOKUPS
+from memcache_platform.tiers.redis_client import redis_errors
 
 _WHITESPACE = re.compile(r"\s+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -68,10 +69,8 @@ class EmbeddingCache:
         pipe = self.client.pipeline(transaction=False)
         for text in texts:
             pipe.getex(self.key(text), ex=self.ttl_s)  # GETEX: a hit keeps a popular query cached
-        try:
+        with redis_errors("L1 embeddings unreadable"):
             raws = pipe.execute()
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"L1 embeddings unreadable: Redis unavailable ({exc})") from exc
         vectors = [self._decode(raw) for raw in raws]
         hits = sum(v is not None for v in vectors)
         if hits:
@@ -88,10 +87,8 @@ class EmbeddingCache:
         for text, vector in items.items():
             # Packed float32 is 4 bytes a dimension: about a third of JSON, and no parsing on a hit.
             pipe.set(self.key(text), numpy.asarray(vector, dtype=_DTYPE).tobytes(), ex=self.ttl_s)
-        try:
+        with redis_errors("L1 embeddings not stored"):
             pipe.execute()
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"L1 embeddings not stored: Redis unavailable ({exc})") from exc
 
     def get(self, text: str) -> numpy.ndarray | None:
         """The embedding of one text, or None."""
@@ -108,10 +105,8 @@ class EmbeddingCache:
         pipe = self.client.pipeline(transaction=False)
         for text in texts:
             pipe.exists(self.key(text))
-        try:
+        with redis_errors("L1 embeddings uncountable"):
             return sum(int(n) for n in pipe.execute())
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"L1 embeddings uncountable: Redis unavailable ({exc})") from exc
 
 
 class CachedEmbedder:

@@ -16,9 +16,8 @@ from typing import Any
 
 import redis
 
-from memcache_platform.errors import CacheUnavailable
 from memcache_platform.tiers.l1_embeddings import normalize_query
-from memcache_platform.tiers.redis_client import user_key
+from memcache_platform.tiers.redis_client import redis_errors, user_key
 from memcache_platform.tiers.watermark import Watermarks
 
 # Publish generation ARGV[1] only if it is newer than the published one: a slow rebuild that
@@ -82,13 +81,11 @@ class ResultCache:
 
     def state(self, user_id: str) -> UserCacheView:
         """Watermark and generation of the user."""
-        try:
+        with redis_errors("L2 unavailable"):
             pipe = self.client.pipeline(transaction=False)
             pipe.get(Watermarks.key(user_id))
             pipe.hmget(self.generation_key(user_id), "gen", "built_from", "built_at")
             watermark, (gen, built_from, built_at) = pipe.execute()
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc
         return UserCacheView(
             int(watermark or 0),
             int(gen or 0),
@@ -98,36 +95,28 @@ class ResultCache:
 
     def get(self, user_id: str, generation: int, qhash: str) -> L2Entry | None:
         """The entry, or None."""
-        try:
+        with redis_errors("L2 unavailable"):
             raw = self.client.get(self.entry_key(user_id, generation, qhash))
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc
         return L2Entry.loads(raw) if raw is not None else None
 
     def put(self, user_id: str, generation: int, entries: Mapping[str, L2Entry]) -> None:
         """Store entries under ``generation`` in one round trip."""
-        try:
+        with redis_errors("L2 unavailable"):
             pipe = self.client.pipeline(transaction=False)
             for qhash, entry in entries.items():
                 pipe.set(self.entry_key(user_id, generation, qhash), entry.dumps(), ex=self.ttl_s)
             pipe.execute()
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc
 
     def publish(self, user_id: str, generation: int, built_from: int) -> bool:
         """Make ``generation`` the one readers use, in one step; False if a newer one is published."""
-        try:
+        with redis_errors("L2 unavailable"):
             done = self._publish(
                 keys=[self.generation_key(user_id)], args=[generation, built_from, f"{time.time():.6f}"]
             )
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc
         return bool(done)
 
     def count(self, user_id: str, generation: int) -> int:
         """Entries stored under ``generation`` (SCAN within the user's hash slot)."""
         pattern = user_key(user_id, f"g{generation}:q:*")
-        try:
+        with redis_errors("L2 unavailable"):
             return sum(1 for _ in self.client.scan_iter(match=pattern, count=500))
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"L2 unavailable: {exc}") from exc

@@ -7,7 +7,7 @@ import secrets
 
 import redis
 
-from memcache_platform.errors import CacheUnavailable
+from memcache_platform.tiers.redis_client import redis_errors
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -34,10 +34,8 @@ class Leases:
     def acquire(self, key: str, ttl_ms: int) -> str | None:
         """A token when the lease was free and is now ours, else None."""
         token = secrets.token_hex(8)
-        try:
+        with redis_errors(f"lease {key} unavailable"):
             return token if self.client.set(key, token, nx=True, px=ttl_ms) else None
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"lease {key} unavailable: Redis unavailable ({exc})") from exc
 
     def renew(self, key: str, token: str, ttl_ms: int) -> bool:
         """Extend a lease we still hold; False if it expired (or Redis is away)."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import redis
 from redis.backoff import NoBackoff
 from redis.connection import Connection, parse_url
 from redis.retry import Retry
 
+from memcache_platform.errors import CacheUnavailable
 from memcache_platform.tiers.circuit_breaker import CircuitBreaker, breaker_for
 
 
@@ -50,3 +54,15 @@ def breaker_of(client: redis.Redis) -> CircuitBreaker | None:
 def user_key(user_id: str, suffix: str) -> str:
     """A key of one user. The hash tag ``{user_id}`` keeps a user's keys on one Redis Cluster node."""
     return f"mc:{{{user_id}}}:{suffix}"
+
+
+@contextmanager
+def redis_errors(what: str) -> Iterator[None]:
+    """Turn a Redis failure inside the block into ``CacheUnavailable("<what>: Redis unavailable (…)")``.
+
+    The tiers' one translation: callers above the tiers see only the platform's own errors.
+    """
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise CacheUnavailable(f"{what}: Redis unavailable ({exc})") from exc

@@ -7,8 +7,11 @@ from typing import Any
 
 import redis
 
+from memcache_platform.tiers.locks import Leases
+
 log = logging.getLogger(__name__)
 PROGRESS_TTL_S = 24 * 3600
+RUNNING_KEY = "mc:sweep-running"  # outside mc:sweep:* (the progress records)
 
 
 class SweepProgress:
@@ -20,6 +23,20 @@ class SweepProgress:
     @staticmethod
     def key(sweep_id: str) -> str:
         return f"mc:sweep:{sweep_id}"
+
+    def claim(self, sweep_id: str, ttl_s: int) -> str | None:
+        """Make ``sweep_id`` the one running sweep; the id of the running one when another holds it."""
+        try:
+            if self.client.set(RUNNING_KEY, sweep_id, nx=True, ex=ttl_s):
+                return None
+            running = self.client.get(RUNNING_KEY)
+        except redis.RedisError:
+            return None  # without Redis there is nothing to coordinate on: run
+        return running.decode() if running else None
+
+    def release(self, sweep_id: str) -> None:
+        """End ``sweep_id``'s claim, if it still holds it (a lapsed claim may be another sweep's now)."""
+        Leases(self.client).release(RUNNING_KEY, sweep_id)
 
     def read(self, sweep_id: str) -> dict[str, Any]:
         """The sweep's progress ({} when unknown or Redis is down)."""

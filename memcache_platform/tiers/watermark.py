@@ -6,8 +6,7 @@ import time
 
 import redis
 
-from memcache_platform.errors import CacheUnavailable
-from memcache_platform.tiers.redis_client import user_key
+from memcache_platform.tiers.redis_client import redis_errors, user_key
 
 # INCR, but never below the current time in microseconds: if Redis loses the key (restart without
 # persistence), the next write still lands above every watermark recorded before the loss.
@@ -42,15 +41,13 @@ class Watermarks:
 
     def bump(self, user_id: str) -> int:
         """Mark a new L4 write of the user; returns the new watermark."""
-        try:
+        with redis_errors("watermark not bumped"):
             return int(self._bump(keys=[self.key(user_id)], args=[time.time_ns() // 1000]))
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"watermark not bumped: Redis unavailable ({exc})") from exc
 
     def current_many(self, user_ids: list[str], *, batch: int = 1000) -> dict[str, int]:
         """Watermarks of many users, a pipeline of GETs per batch (keys sit on different cluster slots)."""
         marks: dict[str, int] = {}
-        try:
+        with redis_errors("watermarks unreadable"):
             for start in range(0, len(user_ids), batch):
                 chunk = user_ids[start : start + batch]
                 pipe = self.client.pipeline(transaction=False)
@@ -59,14 +56,10 @@ class Watermarks:
                 marks.update(
                     (u, int(v) if v is not None else 0) for u, v in zip(chunk, pipe.execute(), strict=True)
                 )
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"watermarks unreadable: Redis unavailable ({exc})") from exc
         return marks
 
     def current(self, user_id: str) -> int:
         """The user's watermark; 0 for a user with no recorded write."""
-        try:
+        with redis_errors("watermark unreadable"):
             value = self.client.get(self.key(user_id))
-        except redis.RedisError as exc:
-            raise CacheUnavailable(f"watermark unreadable: Redis unavailable ({exc})") from exc
         return int(value) if value is not None else 0

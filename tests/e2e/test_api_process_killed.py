@@ -19,6 +19,7 @@ from config.settings import Settings
 from memcache_platform.dev.servers import RedisServer, free_port
 from memcache_platform.services.registry import UserRegistry
 from memcache_platform.services.sweep import SweepPlanner, SweepService
+from memcache_platform.tiers.known_users import KnownUsers
 from memcache_platform.wiring import Platform
 from tests.conftest import API_KEY
 from tests.support.web import kill_tree, start_gunicorn, wait_until_mem0_ready
@@ -71,7 +72,7 @@ def test_writes_held_by_a_killed_api_process_reach_l3_in_one_sweep(platform, tmp
         own_redis.start()  # empty: no registry, no watermarks, no pending flags
 
         if backend == "hosted":
-            registry = UserRegistry(side.redis, side.l3, lambda: [])  # nothing to list L4 users with
+            registry = UserRegistry(KnownUsers(side.redis), side.l3, lambda: [])  # no L4 user listing
             planner = SweepPlanner(
                 registry, side.l3, side.watermarks, max_age_s=side.settings.sweep_max_age_s, l4_stats=None
             )

@@ -1,0 +1,24 @@
+"""Every Redis key of one user, found by the user's hash tag: what erasing a user removes."""
+
+from __future__ import annotations
+
+import redis
+
+from memcache_platform.tiers.redis_client import redis_errors, user_key
+
+SCAN_BATCH = 500
+
+
+class UserKeys:
+    """Watermark, generations, L2 entries, hot queries, pending flag, leases: all under ``mc:{<user>}``."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def delete_all(self, user_id: str) -> int:
+        """Delete every key of the user; how many there were."""
+        with redis_errors("user erased from L4 and L3, not yet from Redis"):
+            keys = list(self.client.scan_iter(match=user_key(user_id, "*"), count=SCAN_BATCH))
+            for start in range(0, len(keys), SCAN_BATCH):  # bounded DELs, never one unbounded call
+                self.client.delete(*keys[start : start + SCAN_BATCH])
+        return len(keys)
