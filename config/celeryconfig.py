@@ -14,7 +14,15 @@ broker_connection_max_retries = None
 # Celery 5.7.0's consumer exits on a lost Redis broker with messages in flight (tasks/consumer.py).
 worker_consumer = "tasks.consumer:ResilientConsumer"
 # The hand-off must fail fast when the broker is away (the beat sweep heals), not hang the write.
-broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 5}
+broker_transport_options = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    # A SIGKILLed worker's unacked tasks come back only once they are this old (kombu's default 1 h
+    # would stall a sweep's chord that long); countdowns longer than this would run twice.
+    "visibility_timeout": _settings.broker_visibility_timeout_s,
+    # Look for such tasks every 10 s (kombu's default scans every 10th 10 s tick, i.e. 100 s).
+    "unacked_restore_throttle": 1,
+}
 task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.2}
 
 task_serializer = "json"

@@ -146,6 +146,16 @@ class Settings(BaseSettings):
     # --- Celery ------------------------------------------------------------
     task_max_retries: int = 5
     flower_basic_auth: str | None = Field(None, description="user:password for Flower.")
+    broker_visibility_timeout_s: int = Field(
+        300,
+        ge=10,
+        description="Redis broker: a dead worker's unacked task is redelivered after this; keep it above"
+        " the longest task plus the longest retry countdown (60 s), else those run twice.",
+    )
+    broker_sentinel_master: str = Field(
+        "mymaster",
+        description="Master name at the Sentinels when broker_url is sentinel://h1:p1;sentinel://h2:p2.",
+    )
 
     log_level: str = "INFO"
 

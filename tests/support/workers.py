@@ -1,0 +1,114 @@
+"""Real Celery prefork workers as subprocesses, each with its own node name (as on separate hosts)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from celery import Celery
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class WorkerProcess:
+    """One ``celery -A tasks worker`` as the Procfile starts it, its log in a file."""
+
+    name: str
+    log_path: Path
+    env: dict[str, str]
+    queues: str = "handoff,sweep"
+    proc: subprocess.Popen[bytes] | None = None
+    _log: object = field(default=None, repr=False)
+
+    @property
+    def hostname_prefix(self) -> str:
+        return f"{self.name}@"
+
+    def start(self) -> WorkerProcess:
+        """Start the worker (concurrency 1, events on, no gossip or mingle: the Procfile's flags)."""
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tasks",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "--events",
+                "--without-gossip",
+                "--without-mingle",
+                f"--queues={self.queues}",
+                f"--hostname={self.name}@%h",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=os.environ | self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,  # a file, not a pipe: an unread pipe would fill and stall the worker
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def sigkill(self) -> None:
+        """SIGKILL the whole worker at once, main process and children, as a host that dies."""
+        assert self.proc is not None
+        main = psutil.Process(self.proc.pid)
+        for process in [main, *main.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        """Stop the worker and whatever children it left behind."""
+        if self.proc is not None:
+            try:
+                children = psutil.Process(self.proc.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                children = []
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(10)
+            for child in children:
+                if child.is_running():
+                    child.kill()
+        if self._log is not None:
+            self._log.close()  # type: ignore[attr-defined]
+
+    def log(self, tail: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-tail:]
+
+
+def producer(broker_url: str, result_backend: str) -> Celery:
+    """A Celery app with the platform's config but another broker: the test's side of those workers."""
+    app = Celery("test-producer", set_as_current=False)
+    app.config_from_object("config.celeryconfig")
+    app.conf.update(broker_url=broker_url, result_backend=result_backend)
+    return app
+
+
+def wait_for_pongs(app: Celery, names: list[str], timeout_s: float = 240.0) -> set[str]:
+    """Wait until every named worker answers a ping; the hostnames that answered."""
+    deadline = time.monotonic() + timeout_s
+    seen: set[str] = set()
+    while time.monotonic() < deadline:
+        for reply in app.control.ping(timeout=1.0) or []:
+            seen.update(reply)
+        if all(any(host.startswith(f"{name}@") for host in seen) for name in names):
+            return seen
+        time.sleep(0.5)
+    return seen
