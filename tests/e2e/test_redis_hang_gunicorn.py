@@ -99,7 +99,8 @@ def test_a_redis_hang_costs_requests_no_timeouts(web_on_one_redis, redis_server,
     hung_s = statistics.median(s for _, s in hung_searches)
     assert hung_s <= healthy_s + 0.050, f"search median {hung_s * 1000:.0f} vs {healthy_s * 1000:.0f} ms"
     assert [r.json()["cache"]["handoff"] for r, _ in hung_writes] == ["outbox"] * 3
-    # No enqueue was tried: a publish to the hung broker would have waited handoff_timeout_s (0.5 s).
+    # No enqueue was tried: a publish to the hung broker would have waited handoff_timeout_s (0.5 s)
+    # on every write. The margin is half of that, so the check holds on a loaded 2-core machine.
     slowest = max(s for _, s in hung_writes)
     healthy_w = statistics.median(s for _, s in healthy_writes)
-    assert slowest <= healthy_w + 0.050, f"write {slowest * 1000:.0f} vs {healthy_w * 1000:.0f} ms"
+    assert slowest <= healthy_w + 0.25, f"write {slowest * 1000:.0f} vs {healthy_w * 1000:.0f} ms"
