@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     )
 
     # --- Celery ------------------------------------------------------------
-    task_max_retries: int = 5
+    # Task retries are declared once, on the task base class (tasks/base.py), not here.
     flower_basic_auth: str | None = Field(None, description="user:password for Flower.")
     broker_visibility_timeout_s: int = Field(
         300,

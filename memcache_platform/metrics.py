@@ -17,6 +17,11 @@ CACHE_LOOKUPS = Counter(
     "memcache_cache_lookups_total", "Cache lookups by tier and result", ["tier", "result"]
 )
 L4_CALLS = Counter("memcache_l4_calls_total", "Calls to Mem0 (L4), by operation", ["operation"])
+TASKS = Counter(
+    "memcache_tasks_total",
+    "Celery task runs by task and outcome (started, succeeded, failed, retried)",
+    ["task", "outcome"],
+)
 REBUILDS = Counter("memcache_rebuilds_total", "update_user_favorite_cache runs, by outcome", ["outcome"])
 REBUILD_SECONDS = Histogram("memcache_rebuild_seconds", "Duration of one rebuild of a user's tiers")
 REBUILD_LAG_SECONDS = Histogram(

@@ -4,14 +4,15 @@ from celery import chord
 
 from config.settings import get_settings
 from memcache_platform import task_names
-from memcache_platform.wiring import get_platform
 from tasks.app import app
+from tasks.base import PlatformTask
 
 
-@app.task(name=task_names.SWEEP, bind=True)
-def run_proactive_caching_job(self) -> dict[str, object]:
+# No retry: a retried sweep would find its own claim and stand down; beat starts the next one anyway.
+@app.task(bind=True, base=PlatformTask, name=task_names.SWEEP, autoretry_for=())
+def run_proactive_caching_job(self: PlatformTask) -> dict[str, object]:
     """Plan (dirty first, then aged builds), record progress, fan out chunks; returns the plan summary."""
-    sweep = get_platform().sweep
+    sweep = self.platform.sweep
     if running := sweep.claim(self.request.id, get_settings().sweep_lock_ttl_s):
         return sweep.superseded(self.request.id, running)
     self.update_state(state="PROGRESS", meta={"stage": "planning"})
@@ -26,13 +27,20 @@ def run_proactive_caching_job(self) -> dict[str, object]:
     return summary | {"chunks": len(chunks)}
 
 
-@app.task(name=task_names.SWEEP_CHUNK, acks_late=True, rate_limit=get_settings().sweep_rate_limit or None)
-def rebuild_users_chunk(sweep_id: str, users: list[str]) -> dict[str, object]:
+@app.task(
+    bind=True,
+    base=PlatformTask,
+    name=task_names.SWEEP_CHUNK,
+    rate_limit=get_settings().sweep_rate_limit or None,
+)
+def rebuild_users_chunk(self: PlatformTask, sweep_id: str, users: list[str]) -> dict[str, object]:
     """Rebuild one chunk of a sweep's users; the result lists who was rebuilt and the sweep's progress."""
-    return vars(get_platform().sweep.run_chunk(sweep_id, list(users)))
+    return vars(self.platform.sweep.run_chunk(sweep_id, list(users)))
 
 
-@app.task(name=task_names.SWEEP_FINISH)
-def finish_proactive_caching_job(chunks: list[dict[str, object]], sweep_id: str) -> dict[str, object]:
+@app.task(bind=True, base=PlatformTask, name=task_names.SWEEP_FINISH)
+def finish_proactive_caching_job(
+    self: PlatformTask, chunks: list[dict[str, object]], sweep_id: str
+) -> dict[str, object]:
     """Close a sweep: refresh the global favourites view if anything changed; the final summary."""
-    return get_platform().sweep.finish(sweep_id, chunks)
+    return self.platform.sweep.finish(sweep_id, chunks)
