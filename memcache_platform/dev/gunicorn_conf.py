@@ -17,12 +17,19 @@ control_socket_disable = True  # gunicorn 27 would create ~/.gunicorn/gunicorn.c
 def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
     """Build Mem0 in each worker after the fork (never in the master: see shared/MEM0-NOTES.md).
 
-    In a background thread: the worker accepts requests at once, /readyz answers 503 "starting"
-    during the build (≈10-18 s) and data requests wait for it (``Platform.mem0`` holds a lock).
+    The workers of the first start build in a background thread: they accept requests at once,
+    /readyz answers 503 "starting" during the build (≈10-18 s) and data requests wait for it
+    (``Platform.mem0`` holds a lock). A replacement of a worker that died builds before it accepts
+    anything: the other workers, already built, keep serving every request meanwhile, where a
+    replacement accepting at once would make every request it takes wait for its build (the soak
+    saw 15-27 s).
     """
     from memcache_platform.wiring import get_platform
 
-    get_platform().start_mem0_build()
+    if worker.age > worker.cfg.workers:  # gunicorn numbers its workers 1, 2, …: a replacement
+        get_platform().mem0  # noqa: B018 - builds it
+    else:
+        get_platform().start_mem0_build()
 
 
 def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
