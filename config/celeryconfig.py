@@ -1,5 +1,7 @@
 """Celery configuration, from the platform's settings (``celery -A tasks`` loads it)."""
 
+from urllib.parse import urlsplit
+
 from config.settings import get_settings
 from memcache_platform import task_names as names
 
@@ -62,6 +64,28 @@ beat_scheduler = "tasks.beat:ResilientRedBeatScheduler"
 redbeat_redis_url = _settings.redbeat_redis_url
 # Without socket timeouts a hung (SIGSTOPped) Redis would block beat's tick for as long as it hangs.
 redbeat_redis_options = {"socket_timeout": 5, "socket_connect_timeout": 2, "health_check_interval": 30}
+
+# An HA broker: MEMCACHE_BROKER_URL=sentinel://h1:p1/1;sentinel://h2:p2/1 names the Sentinels, and
+# MEMCACHE_BROKER_SENTINEL_MASTER the master they watch; a failover moves the broker with no restart.
+if broker_url.startswith("sentinel://"):
+    broker_transport_options["master_name"] = _settings.broker_sentinel_master
+    # RedBeat's lock and schedule follow the broker to that master (database 3 there), keeping the
+    # timeouts above: RedBeat's sentinel branch passes socket_timeout on to the master connections,
+    # and sentinel_kwargs bound the calls to the Sentinels themselves.
+    _sentinels = [
+        (url.hostname or "127.0.0.1", url.port or 26379) for url in map(urlsplit, broker_url.split(";"))
+    ]
+    # RedBeat reads the Sentinels from the options; the URL (one valid URL: beat prints it) marks the branch.
+    redbeat_redis_url = f"redis-sentinel://{_sentinels[0][0]}:{_sentinels[0][1]}/3"
+    redbeat_redis_options |= {
+        "sentinels": _sentinels,
+        "service_name": _settings.broker_sentinel_master,
+        "db": 3,
+        "sentinel_kwargs": {"socket_timeout": 2, "socket_connect_timeout": 1},
+    }
+# Results may go through the Sentinels too (sentinel://… as MEMCACHE_RESULT_BACKEND), same master name.
+if result_backend.startswith("sentinel://"):
+    result_backend_transport_options = {"master_name": _settings.broker_sentinel_master}
 redbeat_lock_timeout = _settings.redbeat_lock_timeout_s
 beat_max_loop_interval = max(1, min(10, _settings.redbeat_lock_timeout_s // 3))
 beat_schedule = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import subprocess
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import psutil
 from celery import Celery
+
+from config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,6 +101,25 @@ def producer(broker_url: str, result_backend: str) -> Celery:
     app = Celery("test-producer", set_as_current=False)
     app.config_from_object("config.celeryconfig")
     app.conf.update(broker_url=broker_url, result_backend=result_backend)
+    return app
+
+
+def producer_for(settings: Settings) -> Celery:
+    """A Celery app configured by config/celeryconfig.py as a process with ``settings`` would be."""
+    import config.settings
+
+    path = ROOT / "config" / "celeryconfig.py"
+    spec = importlib.util.spec_from_file_location("celeryconfig_for_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    original = config.settings.get_settings
+    config.settings.get_settings = lambda: settings  # read once, by the module's top level
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        config.settings.get_settings = original
+    app = Celery("test-producer", set_as_current=False)
+    app.config_from_object(module)
     return app
 
 
