@@ -16,7 +16,7 @@ import redis
 
 from config.settings import Settings, get_settings
 from memcache_platform.celery_app import app as celery_app
-from memcache_platform.clients.mem0_client import EMBEDDING_DIMS, EMBEDDING_MODEL, Mem0ClientWrapper
+from memcache_platform.clients.mem0 import EMBEDDING_DIMS, EMBEDDING_MODEL, Mem0ClientWrapper
 from memcache_platform.clients.task_queue import TaskQueue
 from memcache_platform.services.cache_status import CacheStatusService
 from memcache_platform.services.dirty_marks import DirtyMarker
@@ -140,7 +140,7 @@ class Platform:
         """User ids in L4; for the local backend without building Mem0 (a CLI need not load it)."""
         if self.mem0_loaded or self.settings.mem0_backend == "hosted":
             return self.mem0.list_users()
-        from memcache_platform.clients.mem0_client import list_local_user_ids
+        from memcache_platform.clients.mem0 import list_local_user_ids
 
         return list_local_user_ids(self.settings.effective_mem0_database_url, self.settings.mem0_collection)
 
@@ -148,7 +148,7 @@ class Platform:
         """Per user (memory count, newest change) in L4, without building Mem0 when it is not loaded."""
         if self.mem0_loaded or self.settings.mem0_backend == "hosted":
             return self.mem0.user_stats()
-        from memcache_platform.clients.mem0_client import local_user_stats, translate_error
+        from memcache_platform.clients.mem0 import local_user_stats, translate_error
 
         try:
             return local_user_stats(self.settings.effective_mem0_database_url, self.settings.mem0_collection)

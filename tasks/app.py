@@ -13,7 +13,7 @@ def _import_heavy_modules(**_: object) -> None:
 
     Imports only: an embedding computed before the fork would hang the children (libgomp).
     """
-    from memcache_platform.clients.mem0_client import configure_offline_environment
+    from memcache_platform.clients.mem0 import configure_offline_environment
     from memcache_platform.wiring import get_platform
 
     configure_offline_environment(get_platform().settings.mem0_dir)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from memcache_platform.clients.mem0_client import MemoryRecord
+from memcache_platform.clients.mem0 import MemoryRecord
 from memcache_platform.errors import InvalidInput
 from memcache_platform.ids import validate_session_id, validate_user_id
 from memcache_platform.services.extraction import StoredMemory

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.clients.mem0 import Mem0ClientWrapper
 from memcache_platform.services.registry import UserRegistry
 from memcache_platform.tiers.l3_store import L3Store
 from memcache_platform.tiers.user_keys import UserKeys

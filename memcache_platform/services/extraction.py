@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper, MemoryRecord
+from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
 from memcache_platform.errors import MemoryStoreError, PlatformError
 from memcache_platform.extractors import Extractor, RulesExtractor
 from memcache_platform.services.handoff import HandoffResult

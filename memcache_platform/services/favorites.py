@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from memcache_platform import metrics
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.clients.mem0 import Mem0ClientWrapper
 from memcache_platform.errors import CacheUnavailable, MemoryStoreError
 from memcache_platform.services.summary import FavoriteSummary, summarize
 from memcache_platform.tiers.l3_store import L3Entry, L3Store

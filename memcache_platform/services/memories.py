@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper, MemoryRecord
+from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
 from memcache_platform.errors import MemoryNotFound
 from memcache_platform.services.extraction import StoredMemory
 from memcache_platform.services.handoff import HandoffResult

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from memcache_platform import metrics
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.clients.mem0 import Mem0ClientWrapper
 from memcache_platform.domain import FactRow
 from memcache_platform.errors import CacheUnavailable
 from memcache_platform.services.search import result_of

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memcache_platform import metrics
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper, MemoryRecord
+from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
 from memcache_platform.errors import CacheUnavailable, MemoryStoreError
 from memcache_platform.services.summary import fact_of
 from memcache_platform.tiers.hot_queries import HotQueries, QuerySpec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
-from memcache_platform.clients.mem0_client import MemoryRecord
+from memcache_platform.clients.mem0 import MemoryRecord
 from memcache_platform.domain import FavoriteSummary
 from memcache_platform.extractors import CATEGORIES, Fact, RulesExtractor
 

@@ -99,7 +99,7 @@ from memcache_platform.api.validation import (
     json_object,
     validated,
 )
-from memcache_platform.clients.mem0_client import MemoryRecord
+from memcache_platform.clients.mem0 import MemoryRecord
 from memcache_platform.errors import InvalidInput, MemoryNotFound, PlatformError
 from memcache_platform.ids import validate_memory_id, validate_user_id
 from memcache_platform.services import compat

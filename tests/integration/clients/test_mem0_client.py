@@ -5,7 +5,7 @@ import threading
 import psycopg
 import pytest
 
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper, translate_error
+from memcache_platform.clients.mem0 import Mem0ClientWrapper, translate_error
 from memcache_platform.dev.servers import free_port
 from memcache_platform.errors import (
     InvalidInput,

@@ -3,7 +3,7 @@
 import psycopg
 import pytest
 
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.clients.mem0 import Mem0ClientWrapper
 from memcache_platform.errors import MemoryStoreUnavailable
 from memcache_platform.services.extraction import ExtractionService, PartialWriteError
 from memcache_platform.services.handoff import HandoffResult

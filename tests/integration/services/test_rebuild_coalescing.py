@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.clients.mem0 import Mem0ClientWrapper
 from memcache_platform.errors import MemoryStoreUnavailable
 from memcache_platform.services.extraction import ExtractionService
 from memcache_platform.services.handoff import Handoff

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from memcache_platform.clients.mem0_client import Mem0ClientWrapper
+from memcache_platform.clients.mem0 import Mem0ClientWrapper
 from memcache_platform.services.search import SearchService
 from memcache_platform.tiers.locks import Leases
 

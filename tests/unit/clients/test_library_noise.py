@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from memcache_platform.clients.mem0_client import configure_offline_environment
+from memcache_platform.clients.mem0 import configure_offline_environment
 
 ROOT = Path(__file__).resolve().parents[3]
 SPACY_WARNING = (
@@ -31,7 +31,7 @@ def test_only_the_spacy_warning_is_dropped(caplog: pytest.LogCaptureFixture) -> 
 SCRIPT = """
 import logging
 logging.basicConfig(level=logging.INFO)
-from memcache_platform.clients.mem0_client import configure_offline_environment
+from memcache_platform.clients.mem0 import configure_offline_environment
 configure_offline_environment()
 from mem0.utils.lemmatization import lemmatize_for_bm25
 assert lemmatize_for_bm25("Likes pho") == "Likes pho"  # the fallback without spaCy

