@@ -4,13 +4,20 @@ from flask import Blueprint, Response, jsonify
 
 from memcache_platform.api.auth import authenticate
 from memcache_platform.api.context import platform
-from memcache_platform.ids import validate_user_id
+from memcache_platform.api.contract import Answer, operation
+from memcache_platform.api.models import CacheStatus, UserPath
 
 bp = Blueprint("cache", __name__, url_prefix="/v1/users/<user_id>")
 bp.before_request(authenticate)
 
 
 @bp.get("/cache")
-def cache_status(user_id: str) -> Response:
+@operation(
+    "Tier status: watermark, builds, generation, lag, hot queries, entries",
+    {200: Answer(CacheStatus, "the status")},
+    errors=(400, 401, 403),
+    path=UserPath,
+)
+def cache_status(path: UserPath) -> Response:
     """Watermark, builds, generation, lag, hot queries and entries per tier."""
-    return jsonify(platform().cache_status.status(validate_user_id(user_id)))
+    return jsonify(platform().cache_status.status(path.user_id))

@@ -4,16 +4,23 @@ from flask import Blueprint, Response, jsonify
 
 from memcache_platform.api.auth import authenticate
 from memcache_platform.api.context import platform
-from memcache_platform.ids import validate_user_id
+from memcache_platform.api.contract import Answer, operation
+from memcache_platform.api.models import Favorites, UserPath
 
 bp = Blueprint("favorites", __name__, url_prefix="/v1/users/<user_id>")
 bp.before_request(authenticate)
 
 
 @bp.get("/favorites")
-def favorites(user_id: str) -> Response:
+@operation(
+    "Favourites summary: L3 when current, else L4",
+    {200: Answer(Favorites, "the summary", headers={"X-Cache-Tier": "the tier that answered: L3 or L4"})},
+    errors=(400, 401, 403, 502, 503),
+    path=UserPath,
+)
+def favorites(path: UserPath) -> Response:
     """The user's favourites summary."""
-    answer = platform().favorites.get(validate_user_id(user_id))
+    answer = platform().favorites.get(path.user_id)
     response = jsonify(answer.to_dict())
     response.headers["X-Cache-Tier"] = answer.tier
     return response

@@ -7,18 +7,27 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from memcache_platform.api.context import platform
+from memcache_platform.api.contract import Answer, operation
+from memcache_platform.api.models import Health, Readiness
 from memcache_platform.services.readiness import STARTING, check_dependencies
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@operation("Liveness", {200: Answer(Health, "alive")}, security=(), tags=("meta",))
 def healthz() -> Response:
     """Liveness: the process serves requests."""
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@operation(
+    "Readiness per dependency",
+    {200: Answer(Readiness, "ready (status ok or degraded)"), 503: Answer(Readiness, "not ready")},
+    security=(),
+    tags=("meta",),
+)
 def readyz() -> tuple[Response, int]:
     """Readiness: 200 while Mem0 (L4, the only hard dependency) works; caches may be degraded.
 

@@ -9,10 +9,11 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from memcache_platform.api.auth import Forbidden, authenticate
 from memcache_platform.api.context import platform, settings
+from memcache_platform.api.contract import Answer, operation
+from memcache_platform.api.models import MemoriesWritten, MemoryList, MemoryPath, UserPath
 from memcache_platform.api.ratelimit import write_limits
-from memcache_platform.api.validation import MemoryCreate, check_message_limits, json_body
+from memcache_platform.api.validation import MemoryCreate, memory_create
 from memcache_platform.errors import InvalidInput
-from memcache_platform.ids import validate_memory_id, validate_user_id
 from memcache_platform.services.extraction import StoredMemory
 
 bp = Blueprint("memories", __name__, url_prefix="/v1/users/<user_id>/memories")
@@ -37,15 +38,18 @@ def _write_mode(default: str) -> str:
 
 @bp.post("")
 @write_limits()
-def create(user_id: str) -> tuple[Response, int]:
+@operation(
+    "Extract facts from chat messages, write them to Mem0, hand off the rebuild",
+    {201: Answer(MemoriesWritten, "memories written")},
+    errors=(400, 401, 403, 413, 415, 429, 502, 503),
+    path=UserPath,
+    body=memory_create,
+)
+def create(path: UserPath, body: MemoryCreate) -> tuple[Response, int]:
     """Extract facts from chat messages, write them to Mem0, hand off the rebuild."""
-    user_id = validate_user_id(user_id)
-    body = json_body(MemoryCreate)
-    conf = settings()
-    check_message_limits(body, conf)
-    mode = _write_mode(conf.write_mode)
+    mode = _write_mode(settings().write_mode)
     result = platform().extraction.extract_facts(
-        user_id,
+        path.user_id,
         [m.model_dump() for m in body.messages],
         metadata=body.metadata,
         session_id=body.session_id,
@@ -64,19 +68,30 @@ def create(user_id: str) -> tuple[Response, int]:
 
 
 @bp.get("")
-def list_memories(user_id: str) -> Response:
+@operation(
+    "List the user's memories (from L4)",
+    {200: Answer(MemoryList, "the memories, oldest first")},
+    errors=(400, 401, 403, 502, 503),
+    path=UserPath,
+)
+def list_memories(path: UserPath) -> Response:
     """Every memory of the user, from L4."""
-    user_id = validate_user_id(user_id)
     items = [
         _memory(m) | {k: v for k, v in extra.items() if v is not None}
-        for m, extra in platform().memories.list(user_id)
+        for m, extra in platform().memories.list(path.user_id)
     ]
-    return jsonify({"user_id": user_id, "memories": items, "count": len(items)})
+    return jsonify({"user_id": path.user_id, "memories": items, "count": len(items)})
 
 
 @bp.delete("/<memory_id>")
 @write_limits()
-def delete(user_id: str, memory_id: str) -> tuple[str, int]:
+@operation(
+    "Delete one memory in L4 and hand off the rebuild",
+    {204: Answer(description="deleted")},
+    errors=(400, 401, 403, 404, 429, 502, 503),
+    path=MemoryPath,
+)
+def delete(path: MemoryPath) -> tuple[str, int]:
     """Delete one memory of the user in L4 and hand off the rebuild."""
-    platform().memories.delete(validate_user_id(user_id), validate_memory_id(memory_id))
+    platform().memories.delete(path.user_id, path.memory_id)
     return "", 204

@@ -25,6 +25,8 @@ from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from memcache_platform.api.contract import Answer, operation
+
 bp = Blueprint("metrics", __name__)
 
 
@@ -38,6 +40,12 @@ def _registry() -> CollectorRegistry:
 
 
 @bp.get("/metrics")
+@operation(
+    "Prometheus metrics",
+    {200: Answer(description="metrics in the text exposition format", media_type="text/plain")},
+    security=(),
+    tags=("meta",),
+)
 def metrics() -> Response:
     """The metrics in the Prometheus text exposition format."""
     return Response(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)

@@ -1,389 +1,149 @@
-"""``GET /openapi.json``: the OpenAPI 3.1 document of the HTTP API."""
+"""``GET /openapi.json``: the OpenAPI 3.1 document, generated from the served routes' contracts.
+
+Every rule of the app's URL map is documented from the ``@operation`` of its view (its pydantic
+models and answers), except the ``@undocumented`` ones; a view with neither is an error, so a new
+route cannot be served undocumented.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from config.settings import Settings
 from memcache_platform import __version__
-from memcache_platform.api.validation import MemoryCreate
-from memcache_platform.ids import USER_ID_PATTERN
+from memcache_platform.api.context import settings
+from memcache_platform.api.contract import DESCRIPTIONS, RATE_LIMIT_HEADERS, Answer, Operation, operation
+from memcache_platform.api.models import Document, Error
 
 bp = Blueprint("openapi", __name__)
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _error_responses(*statuses: int) -> dict[str, Any]:
-    return {
-        str(s): {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
-        for s in statuses
-    }
-
-
-def _ok(status: int, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {str(status): {"description": description, "content": {"application/json": {"schema": schema}}}}
-
-
-_USER_ID = {
-    "name": "user_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": USER_ID_PATTERN},
-}
-_MEMORY = {
-    "type": "object",
-    "required": ["id", "memory", "category"],
-    "properties": {
-        "id": {"type": "string"},
-        "memory": {"type": "string"},
-        "category": {"type": "string"},
-        "topic": {"type": "string"},
-        "value": {"type": "string"},
-        "created_at": {"type": "string"},
-        "updated_at": {"type": "string"},
-        "session_id": {"type": "string"},
+REF = "#/components/schemas/{model}"
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer"},
+    "mem0_token": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "'Token <key>', as mem0.MemoryClient sends it",
     },
 }
-_FAVORITES = {
-    "type": "object",
-    "required": ["user_id", "favorites", "top_skills", "built_at", "stale", "tier"],
-    "properties": {
-        "user_id": {"type": "string"},
-        "favorites": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-        "dislikes": {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-        "top_skills": {"type": "array", "items": {"type": "string"}},
-        "profile": {"type": "object", "additionalProperties": {"type": "string"}},
-        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-        "memory_count": {"type": "integer"},
-        "built_at": {"type": "string", "format": "date-time"},
-        "built_from": {"type": ["integer", "null"]},
-        "watermark": {"type": ["integer", "null"]},
-        "stale": {"type": "boolean"},
-        "tier": {"type": "string", "enum": ["L3", "L4"]},
-    },
-}
-_SEARCH = {
-    "type": "object",
-    "required": ["results", "tier"],
-    "properties": {
-        "user_id": {"type": "string"},
-        "query": {"type": "string"},
-        "results": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "memory", "category"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "memory": {"type": "string"},
-                    "score": {"type": ["number", "null"]},
-                    "category": {"type": "string"},
-                },
-            },
-        },
-        "tier": {"type": "string", "enum": ["L2", "L4"]},
-        "watermark": {"type": ["integer", "null"]},
-        "generation": {"type": ["integer", "null"]},
-        "degraded": {"type": "boolean"},
-        "stale": {"type": "boolean"},
-    },
-}
-_CACHE_STATUS = {
-    "type": "object",
-    "required": ["user_id", "stale", "lag_s", "entries", "tiers"],
-    "properties": {
-        "user_id": {"type": "string"},
-        "watermark": {"type": ["integer", "null"]},
-        "built_from": {"type": ["integer", "null"]},
-        "built_at": {"type": ["string", "null"]},
-        "generation": {"type": "integer"},
-        "generation_built_from": {"type": ["integer", "null"]},
-        "pending": {"type": "boolean"},
-        "stale": {"type": "boolean"},
-        "lag_s": {"type": "number"},
-        "hot_queries": {"type": "array", "items": {"type": "object"}},
-        "entries": {"type": "object"},
-        "tiers": {"type": "object"},
-    },
-}
-_TASK_REF = {
-    "type": "object",
-    "required": ["task_id"],
-    "properties": {"task_id": {"type": "string"}, "status_url": {"type": "string"}},
-}
-_TASK_STATE = {
-    "type": "object",
-    "required": ["task_id", "state"],
-    "properties": {
-        "task_id": {"type": "string"},
-        "state": {"type": "string"},
-        "name": {"type": ["string", "null"]},
-        "result": {},
-        "meta": {},
-        "progress": {"type": "object"},
-        "error": {"type": "object"},
-    },
-}
-_STATS = {
-    "type": "object",
-    "required": ["topics", "refreshed_at"],
-    "properties": {
-        "topics": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"value": {"type": "string"}, "users": {"type": "integer"}},
-                },
-            },
-        },
-        "refreshed_at": {"type": ["string", "null"]},
-    },
-}
-_CHECKS = {"type": "object", "properties": {"status": {"type": "string"}, "checks": {"type": "object"}}}
+_METHODS = ("get", "put", "post", "delete", "patch")
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI document."""
-    secured = [{"bearer": []}]
+def operations(app: Flask) -> list[tuple[str, str, Operation]]:
+    """(OpenAPI path, method, contract) of every documented route; LookupError for one without."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        if not hasattr(view, "contract"):
+            raise LookupError(f"{rule.rule} ({rule.endpoint}) has no @operation nor @undocumented")
+        if view.contract is None:
+            continue
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((path, method.lower(), view.contract))
+    return found
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without pydantic's ``| None``: a parameter left out is the None."""
+    options = [o for o in schema.get("anyOf", ()) if o != {"type": "null"}]
+    if len(options) == 1 and len(schema["anyOf"]) == 2:
+        schema = {k: v for k, v in schema.items() if k != "anyOf"} | options[0]
+    if schema.get("default", ...) is None:
+        del schema["default"]
+    return schema
+
+
+def _parameters(model: type[BaseModel] | None, where: str, defs: dict[str, Any]) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    schema = model.model_json_schema(ref_template=REF)
+    defs.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("type") == "null":  # a parameter that may only be left out is not one
+            continue
+        param: dict[str, Any] = {"name": name, "in": where, "required": name in required or where == "path"}
+        if "description" in prop:
+            param["description"] = prop["description"]
+        param["schema"] = _without_null({k: v for k, v in prop.items() if k not in ("title", "description")})
+        params.append(param)
+    return params
+
+
+def _answer(status: int, answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": answer.description or DESCRIPTIONS.get(status, "ok")}
+    if answer.model is not None:
+        out["content"] = {answer.media_type: {"schema": refs[(answer.model, "serialization")]}}
+    elif answer.media_type != "application/json":
+        out["content"] = {answer.media_type: {"schema": {"type": "string"}}}
+    headers = dict(answer.headers) | (RATE_LIMIT_HEADERS if status == 429 else {})
+    if headers:
+        out["headers"] = {
+            name: {"description": why, "schema": {"type": "string"}} for name, why in headers.items()
+        }
+    return out
+
+
+def _answers(op: Operation) -> dict[int, Answer]:
+    error = Answer(op.error_model or Error)
+    return {status: error for status in op.errors} | dict(op.answers)
+
+
+def document(app: Flask, conf: Settings) -> dict[str, Any]:
+    """The OpenAPI document of ``app`` as configured by ``conf``."""
+    ops = operations(app)
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+    for _, _, op in ops:
+        body = op.model(op.body, conf)
+        if body is not None:
+            wanted[(body, "validation")] = None
+        for answer in _answers(op).values():
+            if answer.model is not None:
+                wanted[(answer.model, "serialization")] = None
+    refs, top = models_json_schema(list(wanted), ref_template=REF)
+    defs: dict[str, Any] = dict(top.get("$defs", {}))
+    paths: dict[str, Any] = {}
+    for path, method, op in ops:
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": f"{method}{path}",
+            "tags": list(op.tags),
+        }
+        if op.security:
+            entry["security"] = [{name: []} for name in op.security]
+        params = _parameters(op.model(op.path, conf), "path", defs)
+        params += _parameters(op.model(op.query, conf), "query", defs)
+        if params:
+            entry["parameters"] = params
+        body = op.model(op.body, conf)
+        if body is not None:
+            schema = refs[(body, "validation")]
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+        entry["responses"] = {str(s): _answer(s, a, refs) for s, a in sorted(_answers(op).items())}
+        paths.setdefault(path, {})[method] = entry
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "memcache_platform",
             "version": __version__,
-            "description": "Cache tiers (L1-L3) in front of Mem0 (L4).",
+            "description": "Cache tiers (L1-L3) in front of Mem0 (L4), and a Mem0-compatible API.",
         },
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                                "details": {"type": "object"},
-                            },
-                        }
-                    },
-                },
-                "MemoryCreate": MemoryCreate.model_json_schema(ref_template="#/components/schemas/{model}"),
-                "Message": MemoryCreate.model_json_schema()["$defs"]["Message"],
-                "Memory": _MEMORY,
-                "Favorites": _FAVORITES,
-            },
-        },
-        "paths": {
-            "/v1/users/{user_id}/memories": {
-                "parameters": [_USER_ID],
-                "post": {
-                    "summary": "Extract facts from chat messages, write them to Mem0, hand off the rebuild",
-                    "security": secured,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/MemoryCreate"}}
-                        },
-                    },
-                    "responses": _ok(
-                        201,
-                        {
-                            "type": "object",
-                            "required": ["memories", "cache"],
-                            "properties": {
-                                "memories": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Memory"},
-                                },
-                                "cache": {"type": "object"},
-                            },
-                        },
-                        "memories written",
-                    )
-                    | _error_responses(400, 401, 413, 415, 502, 503),
-                },
-                "get": {
-                    "summary": "List the user's memories (from L4)",
-                    "security": secured,
-                    "responses": _ok(
-                        200,
-                        {
-                            "type": "object",
-                            "required": ["memories"],
-                            "properties": {
-                                "memories": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Memory"},
-                                }
-                            },
-                        },
-                        "the memories",
-                    )
-                    | _error_responses(400, 401, 502, 503),
-                },
-            },
-            "/v1/users/{user_id}/memories/{memory_id}": {
-                "parameters": [
-                    _USER_ID,
-                    {
-                        "name": "memory_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "format": "uuid"},
-                    },
-                ],
-                "delete": {
-                    "summary": "Delete one memory in L4 and hand off the rebuild",
-                    "security": secured,
-                    "responses": {"204": {"description": "deleted"}}
-                    | _error_responses(400, 401, 404, 502, 503),
-                },
-            },
-            "/v1/users/{user_id}/favorites": {
-                "parameters": [_USER_ID],
-                "get": {
-                    "summary": "Favourites summary: L3 when current, else L4",
-                    "security": secured,
-                    "responses": _ok(200, {"$ref": "#/components/schemas/Favorites"}, "the summary")
-                    | _error_responses(400, 401, 502, 503),
-                },
-            },
-            "/v1/users/{user_id}/search": {
-                "parameters": [_USER_ID],
-                "get": {
-                    "summary": "Semantic search: L2 when current, else L1 + L4 (and L2 is filled)",
-                    "security": secured,
-                    "parameters": [
-                        {
-                            "name": "q",
-                            "in": "query",
-                            "required": True,
-                            "schema": {"type": "string", "minLength": 1},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "default": 10},
-                        },
-                        {
-                            "name": "session_id",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "string", "pattern": USER_ID_PATTERN},
-                        },
-                    ],
-                    "responses": _ok(200, _SEARCH, "results; header X-Cache-Tier names the tier")
-                    | _error_responses(400, 401, 502, 503),
-                },
-            },
-            "/v1/users/{user_id}/cache": {
-                "parameters": [_USER_ID],
-                "get": {
-                    "summary": "Tier status: watermark, builds, generation, lag, hot queries, entries",
-                    "security": secured,
-                    "responses": _ok(200, _CACHE_STATUS, "status") | _error_responses(400, 401),
-                },
-            },
-            "/v1/users/{user_id}/cache/warm": {
-                "parameters": [_USER_ID],
-                "post": {
-                    "summary": "Enqueue a rebuild of the user's tiers (even if current)",
-                    "security": secured,
-                    "responses": _ok(202, _TASK_REF, "enqueued") | _error_responses(400, 401, 503),
-                },
-            },
-            "/v1/users/{user_id}": {
-                "parameters": [_USER_ID],
-                "delete": {
-                    "summary": "Erase a user from L4, L3, L2, the registry and the hot-query log (admin key)",
-                    "security": secured,
-                    "responses": _ok(200, {"type": "object"}, "erased")
-                    | _error_responses(400, 401, 403, 503),
-                },
-            },
-            "/v1/cache/warm-all": {
-                "post": {
-                    "summary": "Enqueue run_proactive_caching_job now (admin key)",
-                    "security": secured,
-                    "responses": _ok(202, _TASK_REF, "enqueued") | _error_responses(401, 403, 503),
-                }
-            },
-            "/v1/tasks/{task_id}": {
-                "parameters": [
-                    {
-                        "name": "task_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "format": "uuid"},
-                    }
-                ],
-                "get": {
-                    "summary": "State, result or progress of a task (sweeps: done, total, skipped, failed)",
-                    "security": secured,
-                    "responses": _ok(200, _TASK_STATE, "the task") | _error_responses(400, 401, 503),
-                },
-            },
-            "/v1/stats/favorites": {
-                "get": {
-                    "summary": "Most common favourites across users per topic (L3 materialized view)",
-                    "security": secured,
-                    "parameters": [
-                        {"name": "topic", "in": "query", "required": False, "schema": {"type": "string"}},
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
-                        },
-                    ],
-                    "responses": _ok(200, _STATS, "top favourites") | _error_responses(400, 401, 503),
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "summary": "Prometheus metrics",
-                    "responses": {
-                        "200": {
-                            "description": "metrics",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
-                    },
-                }
-            },
-            "/healthz": {"get": {"summary": "Liveness", "responses": _ok(200, _CHECKS, "alive")}},
-            "/readyz": {
-                "get": {
-                    "summary": "Readiness per dependency",
-                    "responses": _ok(200, _CHECKS, "ready") | _ok(503, _CHECKS, "not ready"),
-                }
-            },
-            "/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "responses": _ok(200, {"type": "object"}, "OpenAPI document"),
-                }
-            },
-        },
+        "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": defs},
+        "paths": paths,
     }
 
 
 @bp.get("/openapi.json")
+@operation("This document", {200: Answer(Document, "the OpenAPI document")}, security=(), tags=("meta",))
 def openapi_json() -> Response:
-    """The OpenAPI document."""
-    from memcache_platform.api import mem0_compat
-
-    return jsonify(mem0_compat.extend_openapi(document()))
+    """The OpenAPI document of this app."""
+    return jsonify(document(current_app, settings()))

@@ -1,22 +1,24 @@
 """``GET /v1/stats/favorites``: the most common favourites across users (L3's materialized view)."""
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from memcache_platform.api.auth import require_unrestricted
 from memcache_platform.api.context import platform
-from memcache_platform.api.validation import parse_count
-from memcache_platform.errors import InvalidInput
+from memcache_platform.api.contract import Answer, operation
+from memcache_platform.api.models import GlobalFavorites, StatsQuery
 
 bp = Blueprint("stats", __name__, url_prefix="/v1/stats")
 bp.before_request(require_unrestricted)  # aggregates across tenants
 
 
 @bp.get("/favorites")
-def favorites() -> Response:
+@operation(
+    "Most common favourites across users per topic (L3 materialized view)",
+    {200: Answer(GlobalFavorites, "top favourites")},
+    errors=(400, 401, 403, 503),
+    query=StatsQuery,
+)
+def favorites(query: StatsQuery) -> Response:
     """Top favourites per topic, as of the view's last refresh (by the sweep)."""
-    topic = request.args.get("topic")
-    if topic is not None and (not 0 < len(topic) <= 128 or "\x00" in topic):
-        raise InvalidInput("topic must be 1-128 characters", code="invalid_topic")
-    limit = parse_count(request.args.get("limit"), "limit", default=10, maximum=100)
-    topics, refreshed_at = platform().favorites.global_favorites(topic=topic, limit=limit)
+    topics, refreshed_at = platform().favorites.global_favorites(topic=query.topic, limit=query.limit)
     return jsonify({"topics": topics, "refreshed_at": refreshed_at.isoformat() if refreshed_at else None})

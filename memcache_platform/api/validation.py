@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
+from functools import lru_cache
+from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from config.settings import Settings
 from memcache_platform.errors import InvalidInput, PlatformError
@@ -74,10 +75,19 @@ def parse_count(raw: str | None, name: str, *, default: int, maximum: int) -> in
     return int(raw)
 
 
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+_NO_NUL = r"^[^\x00]*$"
+MetadataKey = Annotated[
+    str,
+    Field(pattern=_METADATA_KEY.pattern, json_schema_extra={"not": {"enum": sorted(RESERVED_METADATA_KEYS)}}),
+]
+MetadataValue = Annotated[str, Field(max_length=512, pattern=_NO_NUL)] | bool | int | float
+
+
 class Message(BaseModel):
     """One chat message."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
     role: Literal["user", "assistant", "system"]
     content: str = Field(min_length=1)
 
@@ -92,11 +102,9 @@ class Message(BaseModel):
 class MemoryCreate(BaseModel):
     """Body of ``POST /v1/users/{user_id}/memories``."""
 
-    model_config = ConfigDict(
-        extra="forbid", allow_inf_nan=False
-    )  # JSON has no NaN; PostgreSQL's jsonb neither
+    model_config = _STRICT  # allow_inf_nan=False: JSON has no NaN; PostgreSQL's jsonb neither
     messages: list[Message] = Field(min_length=1)
-    metadata: dict[str, str | bool | int | float] | None = None
+    metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)] | None = None
     session_id: str | None = Field(None, pattern=SESSION_ID_PATTERN)
 
     @field_validator("metadata")
@@ -116,6 +124,27 @@ class MemoryCreate(BaseModel):
             if isinstance(item, str) and (problem := storable_text_problem(item)) is not None:
                 raise ValueError(f"metadata value of {key!r} {problem}")
         return value
+
+
+@lru_cache(maxsize=8)
+def _memory_create(max_messages: int, max_chars: int) -> type[MemoryCreate]:
+    message = create_model(
+        "Message",
+        __base__=Message,
+        __doc__=Message.__doc__,
+        content=(Annotated[str, Field(min_length=1, max_length=max_chars)], ...),
+    )
+    return create_model(
+        "MemoryCreate",
+        __base__=MemoryCreate,
+        __doc__=MemoryCreate.__doc__,
+        messages=(list[message], Field(min_length=1, max_length=max_messages)),  # type: ignore[valid-type]
+    )
+
+
+def memory_create(conf: Settings) -> type[MemoryCreate]:
+    """``MemoryCreate`` within the configured limits on messages and characters per message."""
+    return _memory_create(conf.max_messages, conf.max_message_chars)
 
 
 def _describe(exc: ValidationError) -> str:
