@@ -1,0 +1,60 @@
+"""``make run``'s web ``/metrics`` sums its gunicorn workers and the worker's children, and only them.
+
+The tree is ``make run``'s (``memcache dev run``: gunicorn, a prefork worker, beat, Flower). Flower
+counts into prometheus-client too; sharing the web's multiprocess directory, its ``flower_*`` series
+showed in the web's ``/metrics``. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from memcache_platform.dev.process_tree import ProcessTree
+from tests.conftest import TEST_VAR
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def tree():
+    t = ProcessTree(TEST_VAR / "metrics-tree").start()
+    try:
+        yield t
+    finally:
+        t.stop()
+        shutil.copy(t.log_path, TEST_VAR.parent / "last-metrics-tree.log")
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def _flower_metrics(tree: ProcessTree) -> str:
+    url = f"http://127.0.0.1:{tree.flower_port}/metrics"
+    return requests.get(url, auth=("admin", "tree"), timeout=10).text
+
+
+def test_web_metrics_sum_web_and_worker_children_and_hold_no_flower_series(tree):
+    assert tree.write("metrics-user", "My favourite food is pho").status_code == 201
+    rebuilt = ("memcache_rebuilds_total", (("outcome", "rebuilt"),))
+    deadline = time.monotonic() + 90
+    while True:  # the rebuild runs in a worker child, another process than the web's
+        web = _samples(requests.get(tree.url + "/metrics", timeout=10).text)
+        flower = _flower_metrics(tree)
+        if web.get(rebuilt, 0) >= 1 and "flower_events_total" in flower:
+            break
+        assert time.monotonic() < deadline, (web.get(rebuilt), flower[-2000:], tree.log()[-3000:])
+        time.sleep(1)
+    # Flower counted the task's events (its own /metrics says so), but none of it reached the web's.
+    assert not [name for name, _ in web if name.startswith("flower_")]
+    assert web[("memcache_handoffs_total", (("outcome", "queued"),))] >= 1  # counted by a gunicorn worker
+    assert web[rebuilt] >= 1  # counted by a Celery worker child
