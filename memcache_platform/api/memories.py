@@ -21,7 +21,7 @@ bp.before_request(authenticate)
 
 
 def _memory(memory: StoredMemory) -> dict[str, Any]:
-    return {k: v for k, v in asdict(memory).items() if v is not None}
+    return {k: v for k, v in asdict(memory).items() if v is not None or k == "id"}
 
 
 def _write_mode(default: str) -> str:

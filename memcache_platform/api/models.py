@@ -133,10 +133,23 @@ class WriteCache(BaseModel):
     watermark: int | None = None
 
 
+class WrittenMemory(BaseModel):
+    """What a write did to one memory (``services/supersede.py``): ADD a new one, UPDATE the one it
+    replaces (a single-valued kind such as a favourite of a topic), DELETE the one it takes back, or
+    NONE (already known: restated; or a retraction with nothing to take back, then ``id`` is null)."""
+
+    id: str | None
+    memory: str
+    category: str
+    topic: str | None = None
+    value: str | None = None
+    event: Literal["ADD", "UPDATE", "DELETE", "NONE"]
+
+
 class MemoriesWritten(BaseModel):
     """Answer of a write."""
 
-    memories: list[Memory]
+    memories: list[WrittenMemory]
     cache: WriteCache
 
 

@@ -18,6 +18,9 @@ class Fact:
     category: str
     topic: str | None = None
     value: str | None = None
+    # A statement that takes back an earlier like or favourite ("I don't like sushi anymore"):
+    # never stored itself; it removes the memory it retracts (services/supersede.py).
+    retract: bool = False
 
     def __post_init__(self) -> None:
         """Reject unknown categories so a typo cannot leak into stored metadata."""

@@ -233,11 +233,11 @@ def memory_json(record: MemoryRecord) -> dict[str, Any]:
 
 
 def added_json(memory: StoredMemory, scope: Scope) -> dict[str, Any]:
-    """One memory a write stored, as in Mem0's synchronous ``add`` answer (``event: ADD``)."""
+    """One memory a write changed, as in Mem0's synchronous ``add`` answer (``event`` ADD/UPDATE/DELETE)."""
     return {
         "id": memory.id,
         "memory": memory.memory,
-        "event": "ADD",
+        "event": memory.event,
         "user_id": scope.user_id,
         "run_id": scope.run_id,
         "categories": [memory.category],

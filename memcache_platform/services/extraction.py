@@ -10,8 +10,11 @@ from typing import Any
 from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
 from memcache_platform.errors import MemoryStoreError, PlatformError
 from memcache_platform.extractors import Extractor, RulesExtractor
+from memcache_platform.extractors.base import Fact
+from memcache_platform.services import supersede
 from memcache_platform.services.handoff import HandoffResult
 from memcache_platform.services.summary import fact_of
+from memcache_platform.services.supersede import Event, Known
 from memcache_platform.tiers.watermark import Watermarks
 
 log = logging.getLogger(__name__)
@@ -19,18 +22,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StoredMemory:
-    """A memory the write stored in L4."""
+    """What the write did to one memory in L4: ADD, UPDATE, DELETE, or NONE (already known)."""
 
-    id: str
+    id: str | None
     memory: str
     category: str
     topic: str | None = None
     value: str | None = None
+    event: Event = "ADD"
 
     @classmethod
-    def of(cls, record: MemoryRecord) -> StoredMemory:
+    def of(cls, record: MemoryRecord, event: Event = "ADD") -> StoredMemory:
         fact = fact_of(record)
-        return cls(record.id, record.memory, fact.category, fact.topic, fact.value)
+        return cls(record.id, record.memory, fact.category, fact.topic, fact.value, event)
+
+    @classmethod
+    def of_fact(cls, memory_id: str | None, fact: Fact, event: Event) -> StoredMemory:
+        return cls(memory_id, fact.text, fact.category, fact.topic, fact.value, event)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,11 @@ class WriteResult:
     memories: list[StoredMemory]
     handoff: HandoffResult | None
     rebuild: dict[str, Any] | None = None
+
+    @property
+    def changed(self) -> bool:
+        """True when L4 changed (anything but NONE)."""
+        return any(m.event != "NONE" for m in self.memories)
 
 
 class PartialWriteError(MemoryStoreError):
@@ -89,8 +102,8 @@ class ExtractionService:
             stored = self._write_inferred(user_id, messages, metadata, session_id)
         else:
             stored = self._write_rules(user_id, messages, metadata, session_id)
-        if not stored:
-            return WriteResult([], None)
+        if not any(m.event != "NONE" for m in stored):
+            return WriteResult(stored, None)  # nothing changed in L4: nothing to hand off
         if mode == "strict":
             return WriteResult(stored, None, self._rebuild_inline(user_id, stored))
         return WriteResult(stored, self.handoff(user_id))
@@ -115,22 +128,42 @@ class ExtractionService:
         metadata: Mapping[str, Any] | None,
         session_id: str | None,
     ) -> list[StoredMemory]:
-        stored: list[StoredMemory] = []
-        for fact in self.rules.extract(messages):
-            meta = dict(metadata or {}) | fact.metadata() | {"extractor": "rules"}
+        """Apply the facts as ``services/supersede.py`` decides: add, update, delete or leave alone."""
+        facts = self.rules.extract(messages)
+        if not facts:
+            return []
+        known = [Known(r.id, fact_of(r)) for r in self.mem0.get_all(user_id=user_id)]
+        done: list[StoredMemory] = []
+        for op in supersede.plan(known, facts):
             try:
-                records = self.mem0.add(fact.text, user_id=user_id, metadata=meta, run_id=session_id)
+                done.append(self._apply(op, user_id, metadata, session_id))
             except MemoryStoreError as exc:
-                if not stored:
+                if not any(m.event != "NONE" for m in done):
                     raise
-                # Some facts are in L4 already: they stand, and the caller must learn which.
+                # Some changes are in L4 already: they stand, and the caller must learn which.
                 self.handoff(user_id)
                 raise PartialWriteError(
-                    f"{exc.message}; {len(stored)} of the request's facts were stored before the failure",
-                    details={"written": [vars(m) for m in stored]},
+                    f"{exc.message}; {len(done)} of the request's facts were applied before the failure",
+                    details={"written": [vars(m) for m in done]},
                 ) from exc
-            stored.extend(StoredMemory.of(r) for r in records)
-        return stored
+        return done
+
+    def _apply(
+        self, op: supersede.Op, user_id: str, metadata: Mapping[str, Any] | None, session_id: str | None
+    ) -> StoredMemory:
+        """One decision, carried out in L4."""
+        meta = dict(metadata or {}) | op.fact.metadata() | {"extractor": "rules"}
+        if op.event == "ADD":
+            (record,) = self.mem0.add(op.fact.text, user_id=user_id, metadata=meta, run_id=session_id)
+            return StoredMemory.of(record)
+        if op.event == "UPDATE":
+            assert op.memory_id is not None
+            record = self.mem0.update(op.memory_id, op.fact.text, user_id=user_id, metadata=meta)
+            return StoredMemory.of(record, "UPDATE")
+        if op.event == "DELETE":
+            assert op.memory_id is not None
+            self.mem0.delete(op.memory_id, user_id=user_id)
+        return StoredMemory.of_fact(op.memory_id, op.fact, op.event)
 
     def _write_inferred(
         self,

@@ -49,11 +49,11 @@ class Mem0Memory(BaseModel):
 
 
 class Added(BaseModel):
-    """One memory a write stored (``event: ADD``)."""
+    """One memory a write changed: ADD, UPDATE (a single-valued fact replaced), DELETE (taken back)."""
 
     id: str
     memory: str
-    event: Literal["ADD"]
+    event: Literal["ADD", "UPDATE", "DELETE"]
     user_id: str
     run_id: str | None
     categories: list[str]

@@ -170,7 +170,8 @@ def add(query: m.Mem0Query, body: Any) -> Response:
         session_id=scope.run_id,
         mode=mode,
     )
-    added = [compat.added_json(memory, scope) for memory in result.memories]
+    # As Mem0's own add: what changed (ADD/UPDATE/DELETE); a restated fact (NONE) is not listed.
+    added = [compat.added_json(memory, scope) for memory in result.memories if memory.event != "NONE"]
     return jsonify({"results": added, "cache": _cache(mode, result)})
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from memcache_platform.extractors.base import Fact
 from memcache_platform.extractors.rules.patterns import _RULES, _Rule
+from memcache_platform.extractors.rules.retractions import retraction
 from memcache_platform.extractors.rules.text import (
     _HAS_ALNUM,
     _LEADING_FILLER,
@@ -132,11 +133,11 @@ def _is_chit_chat(statement: str) -> bool:
     return all(word in _CHIT_CHAT for word in words if word)
 
 
-def _dedupe_key(fact: Fact) -> tuple[str, str | None, str]:
+def _dedupe_key(fact: Fact) -> tuple[bool, str, str | None, str]:
     """Return the identity used to drop repeated facts within one call."""
     if fact.category == "other":
-        return (fact.category, None, fact.text.casefold())
-    return (fact.category, fact.topic, (fact.value or fact.text).casefold())
+        return (fact.retract, fact.category, None, fact.text.casefold())
+    return (fact.retract, fact.category, fact.topic, (fact.value or fact.text).casefold())
 
 
 class RulesExtractor:
@@ -155,7 +156,7 @@ class RulesExtractor:
     def extract(self, messages: Sequence[Mapping[str, str]]) -> list[Fact]:
         """Return the deduplicated facts stated in the user messages, in order of appearance."""
         facts: list[Fact] = []
-        seen: set[tuple[str, str | None, str]] = set()
+        seen: set[tuple[bool, str, str | None, str]] = set()
         for message in messages or ():
             # Callers pass loosely typed JSON; anything that is not a user message with text is skipped.
             if not isinstance(message, Mapping):
@@ -173,6 +174,9 @@ class RulesExtractor:
     def _facts_in(self, content: str) -> Iterator[Fact]:
         """Yield the facts of one message's text, before deduplication."""
         for statement in _statements(content):
+            if (taken_back := retraction(statement.text, _canonical_topic)) is not None:
+                yield taken_back
+                continue
             found = _match(statement.text)
             if found is not None:
                 values = _split_items(found.value) if found.rule.split_items else [found.value]

@@ -15,7 +15,6 @@ import pytest
 from config.settings import Settings
 
 pytestmark = pytest.mark.integration
-BODY = {"messages": [{"role": "user", "content": "I love tea"}]}
 HEADERS = ("Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
@@ -48,8 +47,13 @@ def limited(platform):  # type: ignore[no-untyped-def]
     return _build
 
 
+_written = iter(range(10**9))
+
+
 def _write(client, user: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
-    return client.post(f"/v1/users/{user}/memories", json=BODY, headers=headers)
+    """A new fact each time: a restated one would be a no-op (services/supersede.py), not a write."""
+    body = {"messages": [{"role": "user", "content": f"I love tea number {next(_written)}"}]}
+    return client.post(f"/v1/users/{user}/memories", json=body, headers=headers)
 
 
 def test_one_key_writes_for_many_users_far_above_the_old_per_key_limit(limited, user_id):
@@ -124,10 +128,10 @@ def test_the_mem0_add_route_honours_the_user_limit_with_the_headers_memoryclient
     host, key = mem0_host
     client = MemoryClient(api_key=key, host=host)
     try:
-        for _ in range(2):
-            assert client.add([{"role": "user", "content": "I love tea"}], user_id=user_id)["results"]
+        for tea in ("green tea", "black tea"):  # new facts: a restated one would add nothing
+            assert client.add([{"role": "user", "content": f"I love {tea}"}], user_id=user_id)["results"]
         with pytest.raises(RateLimitError) as refused:
-            client.add([{"role": "user", "content": "I love tea"}], user_id=user_id)
+            client.add([{"role": "user", "content": "I love white tea"}], user_id=user_id)
         info = refused.value.debug_info
         assert 0 < info["retry_after"] <= 60
         assert (info["x_ratelimit_limit"], info["x_ratelimit_remaining"]) == ("2", "0")
