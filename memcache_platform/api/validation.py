@@ -75,12 +75,15 @@ def parse_count(raw: str | None, name: str, *, default: int, maximum: int) -> in
     return int(raw)
 
 
-_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+# Strict: JSON's own types only ("12" is not the integer 12, so a metadata string stays a string).
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 _NO_NUL = r"^[^\x00]*$"
-MetadataKey = Annotated[
-    str,
-    Field(pattern=_METADATA_KEY.pattern, json_schema_extra={"not": {"enum": sorted(RESERVED_METADATA_KEYS)}}),
-]
+MetadataKey = Annotated[str, Field(pattern=_METADATA_KEY.pattern)]
+# pydantic documents a key pattern as patternProperties, which leaves other keys open: say it whole.
+_METADATA_KEYS = {
+    "additionalProperties": False,
+    "propertyNames": {"pattern": _METADATA_KEY.pattern, "not": {"enum": sorted(RESERVED_METADATA_KEYS)}},
+}
 MetadataValue = Annotated[str, Field(max_length=512, pattern=_NO_NUL)] | bool | int | float
 
 
@@ -104,7 +107,13 @@ class MemoryCreate(BaseModel):
 
     model_config = _STRICT  # allow_inf_nan=False: JSON has no NaN; PostgreSQL's jsonb neither
     messages: list[Message] = Field(min_length=1)
-    metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)] | None = None
+    metadata: (
+        Annotated[
+            dict[MetadataKey, MetadataValue],
+            Field(max_length=MAX_METADATA_KEYS, json_schema_extra=_METADATA_KEYS),
+        ]
+        | None
+    ) = None
     session_id: str | None = Field(None, pattern=SESSION_ID_PATTERN)
 
     @field_validator("metadata")

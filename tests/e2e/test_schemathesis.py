@@ -1,16 +1,20 @@
 """Property-based fuzzing of every operation of ``/openapi.json`` with Schemathesis, in-process over WSGI.
 
-Every operation of the served document is fuzzed twice, with the normal API key and with the admin key
-(admin routes are only reachable with it): Schemathesis's examples and fuzzing phases (a bounded,
-deterministic number of generated requests per operation, positive and negative data), then its coverage
-phase (boundary values, missing parameters, unexpected methods). Every response must be
+Every operation of the served document is fuzzed three times: with the normal API key, with the admin key
+(admin routes are only reachable with it), and with a tenant-restricted key (``acme-*``: 403 elsewhere)
+against an app of its own Settings with low rate limits (429 with its headers). Each run has
+Schemathesis's examples and fuzzing phases (a bounded, deterministic number of generated requests per
+operation, positive and negative data), then its coverage phase (boundary values, missing parameters,
+unexpected methods). Every response must be
 
 * not a server error: an unhandled exception answers 500 and fails the run;
-* a documented status code, with the documented content type and a body matching the documented schema.
+* a documented status code, with the documented content type and a body matching the documented schema;
+* a 2xx (or 401/403/404/429/5xx) to a request the document calls valid (``positive_data_acceptance``), and a
+  4xx to one it calls invalid (``negative_data_rejection``).
 
-The Mem0-compatible routes document their bodies only as ``{"type": "object"}``, so random objects stop at
-the first unknown key; ``test_mem0_compatible_bodies`` sends structured bodies (real option names, odd
-values) through the same checks. ``test_fixed_bugs`` replays the bugs this fuzzing found (all fixed), so
+The document is generated from the pydantic models that validate each request, Mem0-compatible ones
+included; ``test_mem0_compatible_bodies`` also sends structured bodies (real option names, odd values)
+through the same checks. ``test_fixed_bugs`` replays the bugs this fuzzing found (all fixed), so
 that each stays fixed.
 
 Safety: the admin run could erase any user ``DELETE /v1/users/{user_id}`` names, so that operation's
@@ -25,6 +29,7 @@ equal), and each request goes to the session's ``app`` fixture through Schemathe
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,17 +40,26 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from tests.conftest import ADMIN_KEY, API_KEY
+from tests.conftest import ADMIN_KEY, API_KEY, TENANT_KEY
 
 pytestmark = pytest.mark.integration
 
 MAX_EXAMPLES = 15
 ERASE_PREFIX = "fuzz-"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+]
 _HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 _SETTINGS = settings(
     max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None, suppress_health_check=_HEALTH
@@ -86,6 +100,17 @@ user_fuzz = _load(API_KEY, ["examples", "fuzzing"])
 admin_fuzz = _load(ADMIN_KEY, ["examples", "fuzzing"])
 user_coverage = _load(API_KEY, ["coverage"])
 admin_coverage = _load(ADMIN_KEY, ["coverage"])
+tenant_fuzz = _load(TENANT_KEY, ["examples", "fuzzing"])
+tenant_coverage = _load(TENANT_KEY, ["coverage"])
+# Statuses the tenant-key runs got: they must have met both the 403 and the 429 they document.
+TENANT_STATUSES: Counter[int] = Counter()
+LOW_LIMITS = {
+    "rate_limit_user_writes": "3/second",
+    "rate_limit_user_searches": "3/second",
+    "rate_limit_writes": "40/minute",
+    "rate_limit_searches": "40/minute",
+    "rate_limit_bulk": "3/minute",
+}
 
 
 def _confine_erasure(case: schemathesis.Case) -> None:
@@ -96,12 +121,25 @@ def _confine_erasure(case: schemathesis.Case) -> None:
             case.path_parameters["user_id"] = (ERASE_PREFIX + user_id)[:128]
 
 
-def _call_and_validate(case: schemathesis.Case, app: Any) -> None:
+def _call_and_validate(case: schemathesis.Case, app: Any) -> int:
     _confine_erasure(case)
     if case.operation.label == "DELETE /v1/users/{user_id}" and case.path_parameters:
         assert str(case.path_parameters["user_id"]).startswith(ERASE_PREFIX)
     response = case.call(app=app)
     case.validate_response(response, checks=CHECKS)
+    return response.status_code
+
+
+@pytest.fixture(scope="module")
+def limited_app(platform):  # type: ignore[no-untyped-def]
+    """An app of its own Settings with low rate limits (and the session's Mem0, to skip a 10 s build)."""
+    from memcache_platform.api import create_app
+    from memcache_platform.wiring import Platform
+
+    low = platform.settings.model_copy(update=LOW_LIMITS)
+    flask_app = create_app(low, Platform(low, mem0=platform.mem0))
+    flask_app.config.update(TESTING=True)
+    return flask_app
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -162,6 +200,27 @@ def test_coverage_with_user_key(case: schemathesis.Case, app) -> None:  # type: 
 @_SETTINGS
 def test_coverage_with_admin_key(case: schemathesis.Case, app) -> None:  # type: ignore[no-untyped-def]
     _call_and_validate(case, app)
+
+
+@tenant_fuzz.parametrize()
+@_SETTINGS
+def test_fuzz_with_tenant_key_and_low_limits(case: schemathesis.Case, limited_app) -> None:  # type: ignore[no-untyped-def]
+    TENANT_STATUSES[_call_and_validate(case, limited_app)] += 1
+
+
+@tenant_coverage.parametrize()
+@_SETTINGS
+def test_coverage_with_tenant_key_and_low_limits(case: schemathesis.Case, limited_app) -> None:  # type: ignore[no-untyped-def]
+    TENANT_STATUSES[_call_and_validate(case, limited_app)] += 1
+
+
+def test_tenant_runs_met_their_403_and_429() -> None:
+    """The tenant-key runs above are only worth their time if they got the answers they exist for."""
+    if not TENANT_STATUSES:
+        pytest.skip("run together with the tenant-key fuzzing above")
+    assert TENANT_STATUSES[403] > 0, TENANT_STATUSES
+    assert TENANT_STATUSES[429] > 0, TENANT_STATUSES
+    assert sum(n for status, n in TENANT_STATUSES.items() if status < 300) > 0, TENANT_STATUSES
 
 
 # --- structured bodies for the Mem0-compatible routes ---------------------------------------------------

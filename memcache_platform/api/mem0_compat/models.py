@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -21,6 +22,7 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic import create_model as _create
+from pydantic.json_schema import SkipJsonSchema
 
 from config.settings import Settings
 from memcache_platform.api.contract import RequestModel, validate
@@ -44,6 +46,13 @@ MAX_PAGE = 1_000_000
 def _must_be_false(value: bool) -> bool:
     if value:
         raise ValueError("only false is supported")
+    return value
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema's integer: 50.0 is one, true is not (strict pydantic says the other way round)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -109,7 +118,7 @@ def _string(name: str) -> dict[str, Any]:
 
 
 def _clause(name: str) -> dict[str, Any]:
-    return {**_string(name), "additionalProperties": False}
+    return {**_string(name), "type": "object", "additionalProperties": False}
 
 
 _NULL = {"type": "null"}
@@ -125,6 +134,7 @@ SCOPE_FORMS = {
                 "run_id": _NULL,
                 "filters": {
                     **_string("user_id"),
+                    "type": "object",
                     "properties": {"user_id": {"type": "string"}, "AND": _NULL},
                 },
             },
@@ -135,6 +145,7 @@ SCOPE_FORMS = {
                 "user_id": _NULL,
                 "run_id": _NULL,
                 "filters": {
+                    "type": "object",
                     "required": ["AND"],
                     "properties": {
                         "user_id": _NULL,
@@ -200,7 +211,10 @@ def _search_request(max_chars: int, max_limit: int) -> type[Scoped]:
         __base__=Scoped,
         __doc__="Body of ``POST /v3/memories/search/`` (mem0's ``SearchMemoryOptions``).",
         query=(Annotated[str, Field(min_length=1, max_length=max_chars, pattern=QUERY_TEXT_PATTERN)], ...),
-        top_k=(Annotated[int, Field(ge=1, le=max_limit)] | None, Field(None, description="default 10")),
+        top_k=(
+            Annotated[int, Field(ge=1, le=max_limit), BeforeValidator(_integral)] | None,
+            Field(None, description="default 10"),
+        ),
         threshold=(Annotated[float, Field(ge=0, le=1)] | None, None),
     )
 
@@ -236,8 +250,12 @@ class OwnerQuery(Mem0Query):
 class DeleteAllQuery(Mem0Query):
     """Query of ``DELETE /v1/memories/``: a user, top level or in ``filters`` (sent as ``str(dict)``)."""
 
-    user_id: UserId | None = None
-    filters: Annotated[str, Field(max_length=2000)] | None = None
+    # Documented as required: without it (or filters) the answer is 400 missing_user_id.
+    model_config = ConfigDict(json_schema_extra={"required": ["user_id"]})
+    user_id: UserId | None = Field(None, description="whose memories to delete")
+    # MemoryClient's own encoding of the scope (str(dict)), accepted without user_id, not documented:
+    # no schema says "a Python literal naming the same user".
+    filters: SkipJsonSchema[str | None] = Field(None, max_length=2000)
 
 
 @lru_cache(maxsize=8)
@@ -247,7 +265,8 @@ def _update_request(max_chars: int) -> type[Mem0Request]:
         __base__=Mem0Request,
         __doc__="Body of ``PUT /v1/memories/{memory_id}/`` (mem0's ``UpdateMemoryOptions``).",
         text=(Annotated[str, Field(min_length=1, max_length=max_chars, pattern=QUERY_TEXT_PATTERN)], ...),
-        user_id=(UserId | None, None),
+        # Accepted (it must then agree with the query's user_id), documented in the query only.
+        user_id=(SkipJsonSchema[UserId | None], None),
         metadata=(None, Field(None, description="refused: the category is derived from the text")),
         expiration_date=(None, Field(None, description="null only: memories do not expire here")),
     )
