@@ -1,21 +1,18 @@
-"""Request bodies: JSON parsing and pydantic models, with clear 4xx errors."""
+"""Request bodies: JSON parsing and the memory-write models (validated through ``contract``)."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from config.settings import Settings
 from memcache_platform.errors import InvalidInput, PlatformError
 from memcache_platform.ids import SESSION_ID_PATTERN
-
-M = TypeVar("M", bound=BaseModel)
 
 # Keys Mem0 keeps for itself or the platform sets on each fact.
 RESERVED_METADATA_KEYS = frozenset(
@@ -64,15 +61,6 @@ def ensure_storable(text: str, name: str) -> str:
     if (problem := storable_text_problem(text)) is not None:
         raise InvalidInput(f"{name} {problem}", code=f"invalid_{name}")
     return text
-
-
-def parse_count(raw: str | None, name: str, *, default: int, maximum: int) -> int:
-    """A query-string integer from 1 to ``maximum`` (ASCII digits only: ``int("²")`` raises)."""
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
-        raise InvalidInput(f"{name} must be an integer from 1 to {maximum}", code=f"invalid_{name}")
-    return int(raw)
 
 
 # Strict: JSON's own types only ("12" is not the integer 12, so a metadata string stays a string).
@@ -156,14 +144,6 @@ def memory_create(conf: Settings) -> type[MemoryCreate]:
     return _memory_create(conf.max_messages, conf.max_message_chars)
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:3]:
-        where = ".".join(str(p) for p in error["loc"]) or "body"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
-
-
 def json_object() -> dict[str, Any]:
     """The request's body as a JSON object; 415, 400 or 413 otherwise."""
     if request.mimetype != "application/json":
@@ -176,28 +156,3 @@ def json_object() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", code="invalid_body")
     return data
-
-
-def validated(model: type[M], data: Mapping[str, Any]) -> M:
-    """``data`` as ``model``; 400 ``invalid_body`` naming the first problems otherwise."""
-    try:
-        return model.model_validate(dict(data))
-    except ValidationError as exc:
-        raise InvalidInput(_describe(exc), code="invalid_body") from None
-
-
-def json_body(model: type[M]) -> M:
-    """The request's JSON body validated as ``model``; 415, 400 or 413 otherwise."""
-    return validated(model, json_object())
-
-
-def check_message_limits(create: MemoryCreate, conf: Settings) -> None:
-    """The configured limits on messages per request and characters per message."""
-    if len(create.messages) > conf.max_messages:
-        raise InvalidInput(f"at most {conf.max_messages} messages per request", code="invalid_body")
-    for index, message in enumerate(create.messages):
-        if len(message.content) > conf.max_message_chars:
-            raise InvalidInput(
-                f"messages.{index}.content is longer than {conf.max_message_chars} characters",
-                code="invalid_body",
-            )
