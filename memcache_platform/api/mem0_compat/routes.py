@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("mem0_compat", __name__)
 
-# Statuses of every route, of routes with a body, and of the by-id routes.
-ERRORS = (400, 401, 403, 429, 503)
+# Statuses of every route, of routes with a body, and of the by-id routes; 429 where a limit applies.
+ERRORS = (400, 401, 403, 503)
 BODY_ERRORS = (*ERRORS, 413, 415)
 BY_ID_ERRORS = (*ERRORS, 404)
 
@@ -155,7 +155,7 @@ def ping(query: m.Mem0Query) -> Response:
 @_operation(
     "add (extract facts, write L4, hand off)",
     a.AddAnswer,
-    errors=(*BODY_ERRORS, 502),
+    errors=(*BODY_ERRORS, 429, 502),
     query=m.Mem0Query,
     body=m.add_request,
 )
@@ -180,7 +180,7 @@ def add(query: m.Mem0Query, body: Any) -> Response:
 @_operation(
     "search (L2, else L1 + L4)",
     a.Mem0SearchAnswer,
-    errors=(*BODY_ERRORS, 502),
+    errors=(*BODY_ERRORS, 429, 502),
     query=m.Mem0Query,
     body=m.search_request,
 )
@@ -234,7 +234,7 @@ def get_memory(path: m.MemoryIdPath, query: m.OwnerQuery) -> Response:
 @_operation(
     "update the text",
     a.Updated,
-    errors=(*BODY_ERRORS, 404, 502),
+    errors=(*BODY_ERRORS, 404, 429, 502),
     path=m.MemoryIdPath,
     query=m.OwnerQuery,
     body=m.update_request,
@@ -252,7 +252,7 @@ def update_memory(path: m.MemoryIdPath, query: m.OwnerQuery, body: Any) -> Respo
 
 @bp.delete("/v1/memories/<memory_id>/")
 @write_limits(_limited_user)
-@_operation("delete", a.Deleted, errors=(*BY_ID_ERRORS, 502), path=m.MemoryIdPath, query=m.OwnerQuery)
+@_operation("delete", a.Deleted, errors=(*BY_ID_ERRORS, 429, 502), path=m.MemoryIdPath, query=m.OwnerQuery)
 def delete_memory(path: m.MemoryIdPath, query: m.OwnerQuery) -> Response:
     """Delete the memory in L4 and hand off the rebuild."""
     record, owner = _owned(path.memory_id, query.user_id)
@@ -263,7 +263,7 @@ def delete_memory(path: m.MemoryIdPath, query: m.OwnerQuery) -> Response:
 @bp.delete("/v1/memories/")
 @write_limits(_limited_user)
 @bulk_limit
-@_operation("delete_all of one user", a.Deleted, errors=(*ERRORS, 502), query=m.DeleteAllQuery)
+@_operation("delete_all of one user", a.Deleted, errors=(*ERRORS, 429, 502), query=m.DeleteAllQuery)
 def delete_all(query: m.DeleteAllQuery) -> Response:
     """Delete every memory of one user in L4 and hand off one rebuild."""
     filters = compat.filters_from_query(query.filters) if query.filters is not None else None
@@ -288,7 +288,7 @@ def history(path: m.MemoryIdPath, query: m.OwnerQuery) -> Response:
 
 
 @bp.get("/v1/entities/")
-@_operation("users with memories", a.Entities, errors=(400, 401, 429, 503), query=m.Mem0Query)
+@_operation("users with memories", a.Entities, errors=(400, 401, 503), query=m.Mem0Query)
 def entities(query: m.Mem0Query) -> Response:
     """Every user with memories in L4 (this platform has no agents, apps or runs as entities)."""
     names = sorted({name for name in platform().l4_users() if name and g.api_key.allows(name)})
