@@ -69,6 +69,30 @@ class StrictRebuildFailed(PlatformError):
     status = 503
 
 
+def _placeholder(n: int) -> str:
+    """The id ``supersede.plan`` gives its n-th ADD until Mem0 assigns the real one."""
+    return f"new-{n}"
+
+
+def _within_request(ops: list[supersede.Op]) -> list[supersede.Op]:
+    """Drop an ADD that a later op of the same request deletes ("I love X. I hate X."), and that DELETE.
+
+    Nothing of it would be left in L4: writing it and deleting it would cost two round trips for nothing.
+    """
+    add_at = {_placeholder(n): i for n, i in enumerate([i for i, o in enumerate(ops) if o.event == "ADD"], 1)}
+    cancelled: set[int] = set()
+    for j, op in enumerate(ops):
+        if op.event == "DELETE" and op.memory_id in add_at:
+            cancelled |= {add_at[op.memory_id], j}
+    if not cancelled:
+        return ops
+    kept = [op for i, op in enumerate(ops) if i not in cancelled]
+    # The ADDs left are numbered anew, so a placeholder still names the n-th ADD.
+    left = [name for name, i in add_at.items() if i not in cancelled]
+    renumber = {name: _placeholder(n) for n, name in enumerate(left, 1)}
+    return [supersede.Op(op.event, op.fact, renumber.get(op.memory_id or "", op.memory_id)) for op in kept]
+
+
 class ExtractionService:
     """Extracts facts from chat messages and writes them to Mem0."""
 
@@ -133,10 +157,29 @@ class ExtractionService:
         if not facts:
             return []
         known = [Known(r.id, fact_of(r)) for r in self.mem0.get_all(user_id=user_id)]
+        ops = _within_request(supersede.plan(known, facts))
+        # Every text the request writes is embedded in one model call, before the first write.
+        with self.mem0.embedding_batch([op.fact.text for op in ops if op.event in ("ADD", "UPDATE")]):
+            return self._apply_all(ops, user_id, metadata, session_id)
+
+    def _apply_all(
+        self,
+        ops: Sequence[supersede.Op],
+        user_id: str,
+        metadata: Mapping[str, Any] | None,
+        session_id: str | None,
+    ) -> list[StoredMemory]:
+        """Carry out the decisions in order; a failure after the first change is a ``PartialWriteError``."""
         done: list[StoredMemory] = []
-        for op in supersede.plan(known, facts):
+        ids: dict[str, str | None] = {}  # the plan's placeholder of each ADD -> the id Mem0 gave it
+        for op in ops:
             try:
-                done.append(self._apply(op, user_id, metadata, session_id))
+                if op.memory_id in ids:  # a later op of this request about a memory it just added
+                    op = supersede.Op(op.event, op.fact, ids[op.memory_id])
+                stored = self._apply(op, user_id, metadata, session_id)
+                if op.event == "ADD":
+                    ids[_placeholder(len(ids) + 1)] = stored.id
+                done.append(stored)
             except MemoryStoreError as exc:
                 if not any(m.event != "NONE" for m in done):
                     raise

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy
@@ -17,6 +18,7 @@ from memcache_platform.errors import CacheUnavailable
 from memcache_platform.metrics import CACHE_LOOKUPS
 from memcache_platform.tiers.redis_client import redis_errors
 
+log = logging.getLogger(__name__)
 _WHITESPACE = re.compile(r"\s+")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _DTYPE = "<f4"  # fixed byte order, so the bytes mean the same on every host that reads them
@@ -110,13 +112,15 @@ class EmbeddingCache:
 
 
 class CachedEmbedder:
-    """A Mem0 embedder whose search-query embeddings go through L1."""
+    """A Mem0 embedder whose search-query embeddings go through L1, and memory texts through a batch memo."""
 
     def __init__(self, inner: Any, cache: EmbeddingCache) -> None:
         self.inner = inner
         self.cache = cache
         self.model_calls = 0
         self._lock = threading.Lock()
+        # Memory texts embedded ahead by ``batch``: text -> (vector, how many open batches hold it).
+        self._memo: dict[str, tuple[list[float], int]] = {}
 
     def __getattr__(self, name: str) -> Any:
         """Anything else (``config``, ...) is the inner embedder's, so Mem0 sees no difference."""
@@ -131,11 +135,52 @@ class CachedEmbedder:
             self.model_calls += 1
         return [float(x) for x in self.inner.embed(text, memory_action)]
 
+    @contextlib.contextmanager
+    def batch(self, texts: Sequence[str]) -> Iterator[None]:
+        """Embed ``texts`` in one model call; inside, Mem0's per-memory ``embed(text, "add")`` finds them.
+
+        An in-process memo, not L1: memory texts are one-off (L1 holds repeated queries, for days),
+        the write path must not wait on Redis nor fail with it, and the vectors live only as long
+        as the request's writes. Concurrent requests share entries (same text, same vector).
+        """
+        wanted = list(dict.fromkeys(texts))
+        with self._lock:
+            missing = [t for t in wanted if t not in self._memo]
+        try:
+            vectors = self._compute_batch(missing) if missing else []
+        except Exception:  # noqa: BLE001 - the writes embed one by one instead, and fail there if they must
+            log.warning("batch embedding failed; the memories embed one by one", exc_info=True)
+            vectors, missing = [], []
+        computed = dict(zip(missing, vectors, strict=True))
+        with self._lock:
+            for text in wanted:
+                vector, holders = self._memo.get(text) or (computed.get(text), 0)
+                if vector is not None:
+                    self._memo[text] = (vector, holders + 1)
+            held = [t for t in wanted if t in self._memo]
+        try:
+            yield
+        finally:
+            with self._lock:
+                for text in held:
+                    vector, holders = self._memo[text]
+                    if holders > 1:
+                        self._memo[text] = (vector, holders - 1)
+                    else:
+                        del self._memo[text]
+
+    def _compute_batch(self, texts: list[str]) -> list[list[float]]:
+        """One model call for all the texts, counted as one."""
+        with self._lock:
+            self.model_calls += 1
+        return [[float(x) for x in vector] for vector in self.inner.embed_batch(texts, "add")]
+
     def embed(self, text: str, memory_action: str | None = None) -> list[float]:
-        """The text's embedding; for a search, from L1 when cached."""
+        """The text's embedding; for a search, from L1 when cached; for a memory, from an open batch."""
         # Only search queries repeat; memories being added or updated are one-off texts, not queries.
         if memory_action != "search":
-            return self._compute(text, memory_action)
+            memo = self._memo.get(text)
+            return list(memo[0]) if memo is not None else self._compute(text, memory_action)
         try:
             cached = self.cache.get(text)
         except CacheUnavailable:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -70,6 +72,7 @@ class Mem0Backend(Protocol):
     def history(self, memory_id: str) -> list[dict[str, Any]]: ...
     def erase_user(self, user_id: str) -> int: ...
     def user_stats(self) -> dict[str, tuple[int, datetime | None]]: ...
+    def embedding_batch(self, texts: Sequence[str]) -> AbstractContextManager[None]: ...
 
 
 def translate_error(operation: str, exc: Exception) -> Exception:

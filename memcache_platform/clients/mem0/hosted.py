@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from config.settings import Settings
@@ -27,6 +29,9 @@ class HostedMem0Backend:
         extra = {"run_id": run_id} if run_id else {}
         result = self.client.add(messages, user_id=user_id, metadata=metadata, infer=infer, **extra)
         return list(result.get("results", result if isinstance(result, list) else []))
+
+    def embedding_batch(self, texts: Sequence[str]) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()  # the server embeds what it is sent
 
     def get(self, memory_id):  # type: ignore[no-untyped-def]
         return self.client.get(memory_id)

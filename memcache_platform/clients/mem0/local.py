@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Sequence
 from datetime import datetime
 
 from config.settings import Settings
@@ -128,6 +130,10 @@ class LocalMem0Backend:
     def add(self, messages, *, user_id, metadata, infer, run_id):  # type: ignore[no-untyped-def]
         result = self.memory.add(messages, user_id=user_id, metadata=metadata, infer=infer, run_id=run_id)
         return list(result.get("results", []))
+
+    def embedding_batch(self, texts: Sequence[str]) -> contextlib.AbstractContextManager[None]:
+        embedder = self.memory.embedding_model
+        return embedder.batch(texts) if isinstance(embedder, CachedEmbedder) else contextlib.nullcontext()
 
     def get(self, memory_id):  # type: ignore[no-untyped-def]
         return self.memory.get(memory_id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -67,6 +68,11 @@ class Mem0ClientWrapper:
             merged = {"user_id": user_id, "metadata": metadata or {}, "run_id": run_id} | item
             records.append(MemoryRecord.from_mem0(merged))
         return records
+
+    def embedding_batch(self, texts: Sequence[str]) -> contextlib.AbstractContextManager[None]:
+        """Inside, the adds and updates of ``texts`` use embeddings computed in one model call."""
+        batch = getattr(self.backend, "embedding_batch", None)  # a backend may have no embedder of its own
+        return batch(texts) if batch is not None and texts else contextlib.nullcontext()
 
     def get(self, memory_id: str, *, user_id: str | None = None) -> MemoryRecord:
         """One memory; ``MemoryNotFound`` when missing or owned by another user."""
