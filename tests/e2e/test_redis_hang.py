@@ -104,8 +104,13 @@ def test_reads_answer_from_l4_at_l4_speed_once_the_breaker_opened(
 
 
 def test_writes_go_straight_to_the_outbox_quickly(client, auth, user_id, redis_hang, breaker, platform):
-    body = {"messages": [{"role": "user", "content": "I love pho"}]}
-    post = lambda: client.post(f"/v1/users/{user_id}/memories", json=body, headers=auth)  # noqa: E731
+    dishes = iter(range(1000))
+
+    def post():  # type: ignore[no-untyped-def]
+        """A new fact each time: a restated one would be a no-op with nothing to hand off."""
+        body = {"messages": [{"role": "user", "content": f"I love pho number {next(dishes)}"}]}
+        return client.post(f"/v1/users/{user_id}/memories", json=body, headers=auth)
+
     healthy = statistics.median(_timed(post)[1] for _ in range(3))
     assert len(platform.handoff.outbox) == 0
     with redis_hang():

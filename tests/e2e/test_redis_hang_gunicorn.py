@@ -70,8 +70,12 @@ def test_readyz_answers_503_starting_at_once_while_mem0_builds(web_on_one_redis)
 def test_a_redis_hang_costs_requests_no_timeouts(web_on_one_redis, redis_server, auth):
     base, _ = web_on_one_redis
     user_id = f"user-{uuid.uuid4().hex[:12]}"
-    body = {"messages": [{"role": "user", "content": "I love pho"}]}
-    post = lambda: requests.post(f"{base}/v1/users/{user_id}/memories", json=body, headers=auth, timeout=10)  # noqa: E731
+    dishes = iter(range(1000))
+
+    def post():  # type: ignore[no-untyped-def]
+        """A new fact each time: a restated one would be a no-op with nothing to hand off."""
+        body = {"messages": [{"role": "user", "content": f"I love pho number {next(dishes)}"}]}
+        return requests.post(f"{base}/v1/users/{user_id}/memories", json=body, headers=auth, timeout=10)
 
     def search(label: str) -> tuple[requests.Response, float]:
         q = f"{label} {uuid.uuid4().hex[:8]}"  # a new query each time: L2 never answers
