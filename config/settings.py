@@ -61,6 +61,25 @@ class Settings(BaseSettings):
     mem0_host: str | None = Field(None, description="Hosted backend only (default: Mem0's own).")
     mem0_timeout_s: float = Field(10.0, gt=0, description="Upper bound of any single Mem0 call.")
     mem0_get_all_limit: int = Field(10_000, gt=0, description="Most memories read per user in a rebuild.")
+    mem0_event_poll_s: float = Field(
+        0.25, gt=0, description="Hosted async adds: first wait before the worker asks for the event's state."
+    )
+    mem0_event_poll_max_s: float = Field(
+        5.0, gt=0, description="Hosted async adds: longest wait between two polls (the backoff doubles)."
+    )
+    mem0_event_deadline_s: float = Field(
+        900.0, gt=0, description="Hosted async adds: give up following an event this long after it was accepted."
+    )
+    mem0_pending_ttl_s: int = Field(
+        1800, gt=0, description="Life of a user's pending-event marker (searches bypass L2 while it is set)."
+    )
+    mem0_compat_async_default: bool = Field(
+        False,
+        description="Mem0-compatible add without async_mode: process in the background (the hosted default).",
+    )
+    mem0_compat_async_workers: int = Field(
+        2, gt=0, description="Threads per web process that run async-mode adds of the Mem0-compatible API."
+    )
     extractor: Literal["rules", "llm"] = "rules"
     llm_provider: str = "openai"
     llm_model: str = "gpt-4o-mini"
@@ -108,6 +127,11 @@ class Settings(BaseSettings):
         "120/m", description="Celery rate limit of those tasks, per worker ('' none)."
     )
     sweep_lock_ttl_s: int = Field(900, gt=0, description="One sweep at a time; a dead sweep's claim lapses.")
+    sweep_reconcile_interval_s: float = Field(
+        3600,
+        ge=0,
+        description="How often a sweep also reads Mem0's whole table (L4-only users, L4 counts); 0: each.",
+    )
     redbeat_lock_timeout_s: int = Field(
         55, ge=3, le=60, description="A dead beat's successor takes over within this plus one beat tick."
     )

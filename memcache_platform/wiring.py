@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cached_property, lru_cache
 
@@ -24,11 +24,13 @@ from memcache_platform.services.erasure import ErasureService
 from memcache_platform.services.extraction import ExtractionService
 from memcache_platform.services.favorites import FavoritesService
 from memcache_platform.services.handoff import Handoff
+from memcache_platform.services.mem0_events import EventFollower, EventPolicy
 from memcache_platform.services.memories import MemoryService
 from memcache_platform.services.proactive_cache import ProactiveCacheService, RebuildTuning
 from memcache_platform.services.registry import UserRegistry
 from memcache_platform.services.search import SearchService
-from memcache_platform.services.sweep import SweepPlanner, SweepService
+from memcache_platform.services.sweep import SweepService
+from memcache_platform.services.sweep_stream import L4Reconciler, StreamingPlanner
 from memcache_platform.services.warming import WarmingService
 from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.hot_queries import HotQueries
@@ -36,7 +38,9 @@ from memcache_platform.tiers.known_users import KnownUsers
 from memcache_platform.tiers.l1_embeddings import EmbeddingCache
 from memcache_platform.tiers.l2_results import ResultCache
 from memcache_platform.tiers.l3_store import L3Store
+from memcache_platform.tiers.l3_users import L3Users
 from memcache_platform.tiers.locks import Leases
+from memcache_platform.tiers.mem0_events import Mem0Events
 from memcache_platform.tiers.redis_client import cache_redis
 from memcache_platform.tiers.sweep_progress import SweepProgress
 from memcache_platform.tiers.user_keys import UserKeys
@@ -155,14 +159,30 @@ class Platform:
         except Exception as exc:  # noqa: BLE001 - psycopg errors: the same meaning as through the wrapper
             raise translate_error("user_stats", exc) from exc
 
+    def l4_user_stats_pages(self) -> Iterator[list[tuple[str, int, datetime | None]]]:
+        """``l4_user_stats`` in pages, through a server-side cursor (the local backend only)."""
+        from memcache_platform.clients.mem0 import translate_error
+        from memcache_platform.clients.mem0.sql import iter_local_user_stats
+
+        s = self.settings
+        try:
+            yield from iter_local_user_stats(s.effective_mem0_database_url, s.mem0_collection)
+        except Exception as exc:  # noqa: BLE001 - psycopg errors: the same meaning as through the wrapper
+            raise translate_error("user_stats", exc) from exc
+
     @cached_property
     def sweep(self) -> SweepService:
-        planner = SweepPlanner(
-            self.registry,
-            self.l3,
-            self.watermarks,
-            max_age_s=self.settings.sweep_max_age_s,
-            l4_stats=self.l4_user_stats,
+        s = self.settings
+        users = L3Users(self.l3)
+        local = s.mem0_backend != "hosted"
+        reconciler = L4Reconciler(
+            users,
+            interval_s=s.sweep_reconcile_interval_s,
+            stats_pages=self.l4_user_stats_pages if local else None,
+            list_users=None if local else self.l4_users,
+        )
+        planner = StreamingPlanner(
+            users, KnownUsers(self.redis), self.watermarks, max_age_s=s.sweep_max_age_s, reconciler=reconciler
         )
         return SweepService(self.sweep_progress, planner, self.proactive_cache, self.l3)
 
@@ -200,7 +220,23 @@ class Platform:
             extractor=self.settings.extractor,
             strict_rebuild=self.proactive_cache.rebuild_now,
             watermarks=self.watermarks,
+            on_pending=self.mem0_events.accepted,
         )
+
+    @cached_property
+    def mem0_events(self) -> EventFollower:
+        s = self.settings
+        return EventFollower(
+            lambda: self.mem0,
+            self.mem0_event_marks,
+            self.handoff,
+            self.task_queue.enqueue_follow_event,
+            EventPolicy(s.mem0_event_poll_s, s.mem0_event_poll_max_s, s.mem0_event_deadline_s),
+        )
+
+    @cached_property
+    def mem0_event_marks(self) -> Mem0Events:
+        return Mem0Events(self.redis, pending_ttl_s=self.settings.mem0_pending_ttl_s)
 
     @cached_property
     def memories(self) -> MemoryService:
@@ -216,6 +252,7 @@ class Platform:
             Leases(self.redis),
             lease_ms=s.search_lease_ms,
             wait_ms=s.search_wait_ms,
+            pending=self.mem0_event_marks if s.mem0_backend == "hosted" else None,
         )
 
     @cached_property
@@ -245,6 +282,7 @@ class Platform:
             self.hot_queries,
             self.coordinator,
             hot_top_n=self.settings.hot_queries_top_n,
+            mem0_events=self.mem0_event_marks,
         )
 
     @cached_property

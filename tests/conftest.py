@@ -49,6 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
         MEMCACHE_RATE_LIMIT_USER_SEARCHES="1000000/minute",
         MEMCACHE_RATE_LIMIT_BULK="1000000/minute",
         MEMCACHE_SWEEP_RATE_LIMIT="",  # fuzzed warm-alls must not leave a rate-limited backlog
+        # Every sweep reconciles with L4, as the tests of lost writes expect; tests of the rare
+        # reconciliation build their own planner (tests/integration/services/test_sweep_stream.py).
+        MEMCACHE_SWEEP_RECONCILE_INTERVAL_S="0",
     )
     from config.settings import get_settings
     from memcache_platform.db.migrate import upgrade

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -67,3 +67,19 @@ class UserDirtyMark(Base):
 
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KnownUser(Base):
+    """A user the platform knows: the sweep streams this table, never Mem0's.
+
+    ``l4_*`` hold what the last reconciliation with L4 counted (local backend), taken at
+    ``l4_checked_at``: a build older than that check that does not match it is dirty.
+    """
+
+    __tablename__ = "known_users"
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    l4_memory_count: Mapped[int | None] = mapped_column(Integer)
+    l4_newest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    l4_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

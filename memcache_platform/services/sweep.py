@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from memcache_platform.errors import CacheUnavailable, MemoryStoreError, PlatformError
 from memcache_platform.services.proactive_cache import ProactiveCacheService, RebuildResult
@@ -100,30 +100,60 @@ class SweepPlanner:
         aged: list[tuple[datetime, str]] = []
         plan = SweepPlan()
         for user in users:
-            state = states.get(user)
-            mark = marks.get(user)
-            if state is None or mark is None or (state.built_from_watermark or 0) < mark:
+            state, mark = states.get(user), marks.get(user)
+            l4 = stats.get(user, (0, None)) if stats is not None else None
+            verdict = classify(
+                user, state, mark, dirty_marks.get(user), l4, now=now, max_age_s=self.max_age_s
+            )
+            if verdict == "dirty":
                 dirty.append((mark or 0, user))
-            elif (marked_at := dirty_marks.get(user)) is not None and marked_at >= state.built_at:
-                dirty.append((mark, user))
-            elif stats is not None and _l4_differs(l4 := stats.get(user, (0, None)), state):
-                # Only this rule sees writes whose hand-off and bump were both lost: say what it saw.
-                log.info(
-                    "sweep plan: %s dirty by L4 counts: L4 holds %d (newest %s), the build %d (at %s)",
-                    user,
-                    l4[0],
-                    l4[1],
-                    state.memory_count,
-                    state.built_at,
-                )
-                dirty.append((mark, user))
-            elif (now - state.built_at).total_seconds() > self.max_age_s:
-                aged.append((state.built_at, user))
+            elif verdict == "aged":
+                aged.append((state.built_at, user))  # type: ignore[union-attr]
             else:
                 plan.skipped += 1
         plan.dirty = [user for _, user in sorted(dirty)]
         plan.aged = [user for _, user in sorted(aged)]
         return plan
+
+
+class Planner(Protocol):
+    """What ``SweepService`` and the sweep task plan with: ``SweepPlanner`` or the streaming one."""
+
+    def plan(self, users: Iterable[str] | None = None, *, now: datetime | None = None) -> SweepPlan: ...
+
+
+def classify(
+    user: str,
+    state: BuildState | None,
+    mark: int | None,
+    marked_at: datetime | None,
+    l4: tuple[int, datetime | None] | None,
+    *,
+    now: datetime,
+    max_age_s: float,
+) -> str | None:
+    """``"dirty"``, ``"aged"`` or None (current): one user's rules, the same in both planners.
+
+    ``l4`` is L4's (memory count, newest change) when known to be newer than the build, else None.
+    """
+    if state is None or mark is None or (state.built_from_watermark or 0) < mark:
+        return "dirty"
+    if marked_at is not None and marked_at >= state.built_at:
+        return "dirty"
+    if l4 is not None and _l4_differs(l4, state):
+        # Only this rule sees writes whose hand-off and bump were both lost: say what it saw.
+        log.info(
+            "sweep plan: %s dirty by L4 counts: L4 holds %d (newest %s), the build %d (at %s)",
+            user,
+            l4[0],
+            l4[1],
+            state.memory_count,
+            state.built_at,
+        )
+        return "dirty"
+    if (now - state.built_at).total_seconds() > max_age_s:
+        return "aged"
+    return None
 
 
 def _l4_differs(l4: tuple[int, datetime | None], state: BuildState) -> bool:
@@ -146,7 +176,7 @@ class SweepService:
     """Runs sweeps: records progress, rebuilds chunks, refreshes the global view at the end."""
 
     def __init__(
-        self, progress: SweepProgress, planner: SweepPlanner, rebuilds: ProactiveCacheService, l3: L3Store
+        self, progress: SweepProgress, planner: Planner, rebuilds: ProactiveCacheService, l3: L3Store
     ) -> None:
         self.progress = progress
         self.planner = planner

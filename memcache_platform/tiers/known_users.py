@@ -1,6 +1,12 @@
-"""The users seen by writes: the Redis set ``mc:users``, one source of the user registry."""
+"""The users seen by writes: the Redis set ``mc:users``, one source of the user registry.
+
+The sweep drains it into L3's ``known_users`` table, so it holds only the users written since the
+last sweep (a set of a million members would cost ~60 MB of Redis and one huge SMEMBERS).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import redis
 
@@ -30,3 +36,20 @@ class KnownUsers:
         with redis_errors("registry unreadable"):
             raw = self.client.smembers(USERS_KEY)
         return {m.decode() if isinstance(m, bytes) else m for m in raw}
+
+    def batches(self, count: int = 1000) -> Iterator[list[str]]:
+        """The members, about ``count`` at a time (SSCAN: no single huge reply)."""
+        cursor = 0
+        while True:
+            with redis_errors("registry unreadable"):
+                cursor, raw = self.client.sscan(USERS_KEY, cursor, count=count)
+            if raw:
+                yield [m.decode() if isinstance(m, bytes) else m for m in raw]
+            if cursor == 0:
+                return
+
+    def remove_many(self, user_ids: list[str]) -> None:
+        """Drop users recorded elsewhere now (the sweep copied them into L3)."""
+        if user_ids:
+            with redis_errors("registry not drained"):
+                self.client.srem(USERS_KEY, *user_ids)

@@ -12,7 +12,13 @@ from sqlalchemy import Engine, create_engine, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from memcache_platform.db.models import UserCacheState, UserDirtyMark, UserFavoriteSummary, UserMemoryFact
+from memcache_platform.db.models import (
+    KnownUser,
+    UserCacheState,
+    UserDirtyMark,
+    UserFavoriteSummary,
+    UserMemoryFact,
+)
 from memcache_platform.domain import FactRow, FavoriteSummary
 from memcache_platform.errors import CacheUnavailable
 
@@ -105,6 +111,7 @@ class L3Store:
             }
             upsert = pg_insert(UserCacheState).values(user_id=build.user_id, **state)
             conn.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=state))
+            conn.execute(pg_insert(KnownUser).values(user_id=build.user_id).on_conflict_do_nothing())
             # This build read L4 after every write marked before it: those marks are answered.
             conn.execute(
                 delete(UserDirtyMark).where(
@@ -121,6 +128,7 @@ class L3Store:
             conn.execute(
                 upsert.on_conflict_do_update(index_elements=["user_id"], set_={"marked_at": func.now()})
             )
+            conn.execute(pg_insert(KnownUser).values(user_id=user_id).on_conflict_do_nothing())
 
     def dirty_marks(self) -> dict[str, datetime]:
         """Every standing dirty mark (user id → when marked), in one query: what a sweep plans with."""
@@ -215,7 +223,7 @@ class L3Store:
     def delete_user(self, user_id: str) -> None:
         """Remove every L3 row of the user."""
         with self._unavailable_as_platform_error(), self.engine.begin() as conn:
-            for model in (UserMemoryFact, UserFavoriteSummary, UserCacheState, UserDirtyMark):
+            for model in (UserMemoryFact, UserFavoriteSummary, UserCacheState, UserDirtyMark, KnownUser):
                 conn.execute(delete(model).where(model.user_id == user_id))
 
     def ping(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -45,3 +46,28 @@ def local_user_stats(pool_or_url: Any, collection: str) -> dict[str, tuple[int, 
         "FROM {} WHERE payload ? 'user_id' GROUP BY 1"
     ).format(sql.Identifier(collection))
     return {row[0]: (int(row[1]), row[2]) for row in _query_local(pool_or_url, collection, statement)}
+
+
+def iter_local_user_stats(
+    url: str, collection: str, *, page_size: int = 5000
+) -> Iterator[list[tuple[str, int, datetime | None]]]:
+    """``local_user_stats`` as pages of (user id, count, newest change), through a server-side cursor.
+
+    Memory stays at one page however many users L4 holds; the aggregate still reads the whole
+    table, which is why the sweep runs it only once per reconcile interval.
+    """
+    import psycopg
+    from psycopg import sql
+
+    statement = sql.SQL(
+        "SELECT payload->>'user_id', count(*), "
+        "max(coalesce(payload->>'updated_at', payload->>'created_at')::timestamptz) "
+        "FROM {} WHERE payload ? 'user_id' GROUP BY 1"
+    ).format(sql.Identifier(collection))
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        if conn.execute("SELECT to_regclass(%s)", (collection,)).fetchone()[0] is None:
+            return  # Mem0 creates its table on first use
+        with conn.cursor(name="l4_user_stats") as cursor:
+            cursor.execute(statement)
+            while rows := cursor.fetchmany(page_size):
+                yield [(row[0], int(row[1]), row[2]) for row in rows]
