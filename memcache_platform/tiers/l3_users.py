@@ -7,8 +7,9 @@ the cost of a quiet sweep is one index range scan per page, never a scan of Mem0
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,10 +26,15 @@ _JOINS = (
     " LEFT JOIN user_cache_state s ON s.user_id = u.user_id"
     " LEFT JOIN user_dirty_marks d ON d.user_id = u.user_id "
 )
-# One index range scan on known_users' key per page, two primary-key lookups per user.
-_PAGE = text(  # known_users is the list and the L4 counts at once here
-    _COLUMNS.replace("k.", "u.") + "known_users u" + _JOINS + "WHERE u.user_id > :after "
-    "ORDER BY u.user_id LIMIT :limit"
+# A page of ids first, then its joins; the repeated ``> :after`` lets each index scan start at the
+# page instead of at the first user (a merge join otherwise re-reads every earlier row: O(n²)).
+_PAGE = text(
+    _COLUMNS.replace("k.", "u.")
+    + "(SELECT * FROM known_users WHERE user_id > :after ORDER BY user_id LIMIT :limit) u"
+    + _JOINS.replace("s.user_id = u.user_id", "s.user_id = u.user_id AND s.user_id > :after").replace(
+        "d.user_id = u.user_id", "d.user_id = u.user_id AND d.user_id > :after"
+    )
+    + "ORDER BY u.user_id"
 )
 _SOME = text(
     _COLUMNS + "unnest(CAST(:ids AS text[])) AS u(user_id) "
@@ -36,9 +42,11 @@ _SOME = text(
 )
 
 
-@dataclass(frozen=True)
-class UserRow:
-    """What the planner needs of one user: build state, dirty mark, L4's last counts."""
+class UserRow(NamedTuple):
+    """What the planner needs of one user: build state, dirty mark, L4's last counts.
+
+    A tuple, not a dataclass: a million of them are made per sweep, and a tuple is ~3x cheaper.
+    """
 
     user_id: str
     state: BuildState | None
@@ -59,15 +67,20 @@ class L3Users:
         return self.l3.engine
 
     def pages(self, page_size: int = 1000) -> Iterator[list[UserRow]]:
-        """Every known user in id order, ``page_size`` at a time; each page is one short query."""
-        after = ""
-        while True:
-            with self.l3._unavailable_as_platform_error(), self.engine.connect() as conn:
-                rows = [_row(r) for r in conn.execute(_PAGE, {"after": after, "limit": page_size})]
-            if not rows:
-                return
-            yield rows
-            after = rows[-1].user_id
+        """Every known user in id order, ``page_size`` at a time; each page is one short query.
+
+        The next page is fetched in a thread while the caller works on this one (its watermark
+        reads): the waits on PostgreSQL and Redis overlap. At most two pages are held at once.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="l3-users-page") as pool:
+            future = pool.submit(self._page, "", page_size)
+            while rows := future.result():
+                future = pool.submit(self._page, rows[-1].user_id, page_size)
+                yield rows
+
+    def _page(self, after: str, page_size: int) -> list[UserRow]:
+        with self.l3._unavailable_as_platform_error(), self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(_PAGE, {"after": after, "limit": page_size})]
 
     def rows(self, user_ids: list[str]) -> list[UserRow]:
         """The rows of ``user_ids`` (known or not), in id order."""

@@ -45,17 +45,24 @@ class Watermarks:
             return int(self._bump(keys=[self.key(user_id)], args=[time.time_ns() // 1000]))
 
     def current_many(self, user_ids: list[str], *, batch: int = 1000) -> dict[str, int]:
-        """Watermarks of many users, a pipeline of GETs per batch (keys sit on different cluster slots)."""
+        """Watermarks of many users: one MGET per batch, or a pipeline of GETs on a Redis Cluster.
+
+        Each key sits on its own user's slot, so a cluster cannot MGET them; a single Redis can,
+        and there one MGET is ~5x cheaper than a pipeline of GETs (the sweep reads a million).
+        """
         marks: dict[str, int] = {}
+        cluster = isinstance(self.client, redis.RedisCluster)
         with redis_errors("watermarks unreadable"):
             for start in range(0, len(user_ids), batch):
                 chunk = user_ids[start : start + batch]
-                pipe = self.client.pipeline(transaction=False)
-                for user_id in chunk:
-                    pipe.get(self.key(user_id))
-                marks.update(
-                    (u, int(v) if v is not None else 0) for u, v in zip(chunk, pipe.execute(), strict=True)
-                )
+                if cluster:
+                    pipe = self.client.pipeline(transaction=False)
+                    for user_id in chunk:
+                        pipe.get(self.key(user_id))
+                    values = pipe.execute()
+                else:
+                    values = self.client.mget([self.key(u) for u in chunk])
+                marks.update((u, int(v) if v is not None else 0) for u, v in zip(chunk, values, strict=True))
         return marks
 
     def current(self, user_id: str) -> int:
