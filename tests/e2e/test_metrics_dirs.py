@@ -56,5 +56,6 @@ def test_web_metrics_sum_web_and_worker_children_and_hold_no_flower_series(tree)
         time.sleep(1)
     # Flower counted the task's events (its own /metrics says so), but none of it reached the web's.
     assert not [name for name, _ in web if name.startswith("flower_")]
-    assert web[("memcache_handoffs_total", (("outcome", "queued"),))] >= 1  # counted by a gunicorn worker
+    # Counted by a gunicorn worker, whatever the outcome (on a loaded machine the publish may time out).
+    assert sum(v for (name, _), v in web.items() if name == "memcache_handoffs_total") >= 1
     assert web[rebuilt] >= 1  # counted by a Celery worker child

@@ -74,7 +74,7 @@ def test_cache_status_reports_each_tier(client, auth, user_id, platform):
     assert status["hot_queries"] == [{"query": "food", "limit": 3, "session_id": None}]
     assert status["entries"]["L1"] == 1
     assert status["tiers"] == {"redis": "ok", "l3": "ok"}
-    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
+    platform.proactive_cache.rebuild_now(user_id)  # not coalesced with the session worker's rebuild
     built = client.get(f"/v1/users/{user_id}/cache", headers=auth).json
     assert built["built_from"] == built["watermark"]
     assert (built["stale"], built["lag_s"]) == (False, 0.0)

@@ -15,7 +15,8 @@ def _say(client, auth, user_id: str, text: str):  # type: ignore[no-untyped-def]
 
 
 def _rebuilt(platform, user_id: str) -> None:  # type: ignore[no-untyped-def]
-    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
+    # Inline, not coalesced: the session worker may be rebuilding the same user from the hand-off.
+    platform.proactive_cache.rebuild_now(user_id)
 
 
 def test_a_favourite_number_restated_ten_times_is_one_memory_with_its_history(
