@@ -19,6 +19,7 @@ from bench.scenarios import (
     r2_hit_ratio,
     r3_stampede,
     s1_sweep_cost,
+    s2_million_users,
     w1_write_latency,
     w2_write_availability,
 )
@@ -30,6 +31,7 @@ ORDER: list[ModuleType] = [
     r2_hit_ratio,
     f1_freshness,
     s1_sweep_cost,
+    s2_million_users,
     m1_memory,
     w2_write_availability,
     k1_soak,
