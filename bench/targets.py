@@ -118,6 +118,14 @@ def _s1(r: Results) -> Check:
     return f"{value:,.0f} users/s ({total:,} users)", "≥ 5,000 users/s", value >= 5000
 
 
+def _s2(r: Results) -> Check:
+    value = get(r, "planning", "extrapolated_1m_s")
+    if value is None:
+        return "n/a", "< 60 s", None
+    p = r["planning"]
+    return f"{value:.0f} s ({p['users_per_s']:,.0f} users/s over {p['users']:,})", "< 60 s", value < 60
+
+
 def _k1_writes(r: Results) -> Check:
     lost, accepted = get(r, "convergence", "writes_not_converged"), get(r, "convergence", "writes_accepted")
     if lost is None:
@@ -167,6 +175,7 @@ TARGETS: list[Target] = [
     Target("R3", "R3", "At most 2 L4 searches for 200 concurrent identical misses", _r3),
     Target("F1", "F1", "Freshness p99 below 1 s with the worker running", _f1),
     Target("S1", "S1", "A sweep with nothing dirty skips at least 5,000 users/s (planner)", _s1),
+    Target("S2", "S2", "A quiet sweep of 1,000,000 users plans in under 60 s", _s2),
     Target("K1-writes", "K1", "Soak: every accepted write converges to L3 after the faults", _k1_writes),
     Target("K1-5xx", "K1", "Soak: no 5xx outside the PostgreSQL outages", _k1_5xx),
     Target("K1-exits", "K1", "Soak: no process exit that a fault did not cause on purpose", _k1_exits),
