@@ -17,6 +17,11 @@ CACHE_LOOKUPS = Counter(
     "memcache_cache_lookups_total", "Cache lookups by tier and result", ["tier", "result"]
 )
 L4_CALLS = Counter("memcache_l4_calls_total", "Calls to Mem0 (L4), by operation", ["operation"])
+FEEDBACK = Counter(
+    "memcache_memory_feedback_total",
+    "Feedback on memories (Mem0's POST /v1/feedback/), by value (none: a reason without a rating)",
+    ["feedback"],
+)
 TASKS = Counter(
     "memcache_tasks_total",
     "Celery task runs by task and outcome (started, succeeded, failed, retried)",

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
 from memcache_platform.errors import MemoryNotFound
 from memcache_platform.services.extraction import StoredMemory
 from memcache_platform.services.handoff import HandoffResult
+
+
+def _derived(text: str) -> dict[str, object]:
+    """The category, topic and value the tiers summarise, re-derived from a memory's new text."""
+    from memcache_platform.extractors import RulesExtractor
+
+    fact = RulesExtractor().classify(text)
+    return {"category": fact.category, "topic": fact.topic, "value": fact.value}
 
 
 class MemoryService:
@@ -53,11 +62,7 @@ class MemoryService:
         The category, topic and value the tiers summarise are re-derived from the new text, so the
         favourites never keep the old value of an edited memory.
         """
-        from memcache_platform.extractors import RulesExtractor
-
-        fact = RulesExtractor().classify(text)
-        metadata = {"category": fact.category, "topic": fact.topic, "value": fact.value}
-        record = self.mem0.update(memory_id, text, user_id=user_id, metadata=metadata)
+        record = self.mem0.update(memory_id, text, user_id=user_id, metadata=_derived(text))
         return record, self.handoff(user_id)
 
     def history(self, user_id: str, memory_id: str) -> list[dict[str, object]]:
@@ -77,3 +82,31 @@ class MemoryService:
                 self.handoff(user_id)  # what was deleted stays deleted: the tiers must learn it
             raise
         return deleted, (self.handoff(user_id) if deleted else None)
+
+    def batch_update(self, edits: list[tuple[str, str, str]]) -> tuple[int, dict[str, HandoffResult]]:
+        """Apply ``(user_id, memory_id, text)`` edits in order, then hand off one rebuild per user."""
+
+        def edit(item: tuple[str, str, str]) -> None:
+            self.mem0.update(item[1], item[2], user_id=item[0], metadata=_derived(item[2]))
+
+        return self._per_user(edits, edit)
+
+    def batch_delete(self, targets: list[tuple[str, str]]) -> tuple[int, dict[str, HandoffResult]]:
+        """Delete ``(user_id, memory_id)`` memories in L4, then hand off one rebuild per user."""
+        return self._per_user(targets, lambda item: self.mem0.delete(item[1], user_id=item[0]))
+
+    def _per_user(
+        self, items: list[Any], write: Callable[[Any], None]
+    ) -> tuple[int, dict[str, HandoffResult]]:
+        """Write each item (its user first), then one hand-off per user touched, even if a write failed."""
+        touched: list[str] = []
+        try:
+            for item in items:
+                write(item)
+                if item[0] not in touched:
+                    touched.append(item[0])
+        except Exception:
+            for user_id in touched:  # what was written stays written: the tiers must learn it
+                self.handoff(user_id)
+            raise
+        return len(items), {user_id: self.handoff(user_id) for user_id in touched}

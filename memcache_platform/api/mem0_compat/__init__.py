@@ -16,6 +16,10 @@ Routes (client method → route → platform service):
 ``delete_all``         ``DELETE /v1/memories/?user_id=``   ``memories.delete_all`` (L4 + one hand-off)
 ``history``            ``GET /v1/memories/{id}/history/``  ``memories.history`` (Mem0's change log)
 ``users``              ``GET /v1/entities/``               ``l4_users`` (users with memories in L4)
+``batch_update``       ``PUT /v1/batch/``                  ``memories.batch_update`` (L4 + hand-off/user)
+``batch_delete``       ``DELETE /v1/batch/``               ``memories.batch_delete`` (L4 + hand-off/user)
+``delete_users``       ``DELETE /v2/entities/user/{id}/``  ``erasure.erase`` (every tier); ``reset``: each
+``feedback``           ``POST /v1/feedback/``              ``l3_feedback`` (L3's database), counted
 =====================  ==================================  =========================================
 
 Auth: ``Authorization: Token <key>`` (as the client sends it; ``Bearer`` works too), any key of
@@ -68,15 +72,19 @@ with 400 ``unsupported_option`` naming it (``details.option``). Null values coun
   deleted memory answers 404.
 * ``delete_all``: ``user_id`` (query) or ``filters`` with a user (the client sends it as
   ``str(dict)``); without a user it is refused rather than deleting everything; ``run_id`` refused.
-* The client's other memory endpoints (``batch_update``/``batch_delete``, ``feedback``, exports,
-  ``get_summary``, ``delete_users``/``reset``) answer 400 ``unsupported_endpoint`` (a plain 404
-  would reach the caller as ``MemoryNotFoundError``) and are absent from ``/openapi.json``;
+* Batches, entity deletes and feedback: see ``batch.py`` (owners read from L4, tenant scoping,
+  rate limits, who may erase a user).
+* The client's other memory endpoints (exports, ``get_summary``) answer 400
+  ``unsupported_endpoint`` (a plain 404 would reach the caller as ``MemoryNotFoundError``) and are
+  absent from ``/openapi.json``;
   profiles, webhooks and project settings are not routed at all (404).
 
 The package: ``models`` and ``answers`` (pydantic models of the requests and of the answers, which
-validate and generate the OpenAPI entries) and ``routes`` (the blueprint ``mem0_compat``).
+validate and generate the OpenAPI entries), ``routes`` (the blueprint ``mem0_compat``) and ``batch``
+(batches, entity deletes and feedback, on the same blueprint).
 """
 
+from memcache_platform.api.mem0_compat import batch as _batch  # noqa: F401 - registers its routes on bp
 from memcache_platform.api.mem0_compat.routes import bp
 
 __all__ = ["bp"]

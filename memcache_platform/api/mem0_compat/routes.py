@@ -296,16 +296,13 @@ def entities(query: m.Mem0Query) -> Response:
     return jsonify({"count": len(results), "results": results})
 
 
-# Memory endpoints MemoryClient knows but this API does not serve (batch_update/batch_delete, feedback,
-# exports, summary, delete_users/reset): a clear 400 rather than a 404 the client reports as
-# MemoryNotFoundError; not in the OpenAPI document. Profiles, webhooks and project settings: plain 404.
+# Memory endpoints MemoryClient knows but this API does not serve (exports, summary): a clear 400
+# rather than a 404 the client reports as MemoryNotFoundError; not in the OpenAPI document (batches,
+# feedback and entity deletes: ``batch.py``). Profiles, webhooks and project settings: plain 404.
 UNSERVED: dict[str, tuple[str, ...]] = {
-    "/v1/batch/": ("PUT", "DELETE"),
-    "/v1/feedback/": ("POST",),
     "/v1/exports/": ("POST",),
     "/v1/exports/get/": ("POST",),
     "/v1/summary/": ("POST",),
-    "/v2/entities/<entity_type>/<entity_name>/": ("DELETE",),
 }
 
 
