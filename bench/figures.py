@@ -67,6 +67,56 @@ def w1_details(r: dict) -> list[str]:
     return lines + _md_table(["", "A / raw", "A − raw", "B / A"], ratios)
 
 
+# --- W3 ---------------------------------------------------------------------------------------------
+W3_NAMES = {"1": "1-fact message (HTTP)", "3": "3-fact message (HTTP)"}
+
+
+def w3_headline(r: dict) -> Rows:
+    load, before = r["throughput"], r["before"]
+    return [
+        ("3-fact / 1-fact at p50", f"{_x(get(r, 'ratio_3_1', 'p50'))}"),
+        (
+            f"writes/s, {load['clients']} clients (before)",
+            f"{load['writes_per_s']} ({before['writes_per_s']}, {_x(r.get('throughput_vs_before'))})",
+        ),
+    ]
+
+
+def w3_details(r: dict) -> list[str]:
+    lines = _md_table(LATENCY_HEADER, _latency_rows(r["latency_ms"], W3_NAMES))
+    lines += _md_table(["", "3-fact / 1-fact"], [[q, _x(r["ratio_3_1"][q])] for q in ("p50", "p95", "p99")])
+    load, before = r["throughput"], r["before"]
+    if "latency_ms_1_3" in before:  # the same scenario measured on the commit before batched writes
+        one, three = before["latency_ms_1_3"]["1"], before["latency_ms_1_3"]["3"]
+        lines += [
+            f"Before ({before['source']}): 1 fact {_ms(one)}, 3 facts {_ms(three)} at p50, "
+            f"{_x(three / one if one else None)}.",
+            "",
+        ]
+    rows = [
+        [
+            "now",
+            load["writes_per_s"],
+            load["facts_per_s"],
+            _ms(load["latency_ms"]["p50"]),
+            _ms(load["latency_ms"]["p95"]),
+        ],
+        [
+            f"before ({before['source']})",
+            before["writes_per_s"],
+            "–",
+            _ms(before["p50_ms"]),
+            _ms(before["p95_ms"]),
+        ],
+    ]
+    lines += _md_table(["throughput", "writes/s", "facts/s", "p50", "p95"], rows)
+    return lines + [
+        f"{load['clients']} clients, {load['writes']} turns of {load['facts_per_write']} facts on average "
+        f"for {load['users']} users, in {load['elapsed_s']} s.",
+        "",
+    ]
+
+
 # --- W2 ---------------------------------------------------------------------------------------------
 def w2_headline(r: dict) -> Rows:
     rows = []
@@ -271,6 +321,62 @@ def s1_details(r: dict) -> list[str]:
     return _md_table(header, rows) + [note, ""]
 
 
+# --- S2 ---------------------------------------------------------------------------------------------
+def s2_headline(r: dict) -> Rows:
+    p, m = r["planning"], r["redis_memory"]
+    return [
+        (
+            f"quiet-sweep plan, {p['users']:,} users",
+            f"{p['users_per_s']:,.0f} users/s, peak {p['peak_python_mb']} MB; 1,000,000 users ≈ "
+            f"{p['extrapolated_1m_s']:.0f} s",
+        ),
+        ("Redis per user", f"{m['bytes_per_user_total']:,} B ({m['extrapolated_1m_gb']} GiB per million)"),
+    ]
+
+
+def s2_details(r: dict) -> list[str]:
+    p, m = r["planning"], r["redis_memory"]
+    rows = [
+        [
+            f"{p['users']:,}",
+            p["dirty_found"],
+            p["pages"],
+            f"{p['seconds_best']:.2f} s",
+            f"{p['users_per_s']:,.0f}",
+            f"{p['peak_python_mb']} MB",
+            f"{p['rss_growth_mb']} MB",
+            f"{p['extrapolated_1m_s']:.0f} s (goal < {p['target_1m_s']:.0f} s)",
+        ]
+    ]
+    header = [
+        "users",
+        "dirty found",
+        "pages",
+        "plan",
+        "users/s",
+        "peak (tracemalloc)",
+        "RSS growth",
+        "1M users",
+    ]
+    lines = _md_table(header, rows)
+    lines.append(
+        f"Bulk load: L3 by COPY {p['load']['l3_load_s']} s, Redis pipelines {p['load']['redis_load_s']} s; "
+        "planning is linear (one keyset page query and one MGET per 1,000 users), so 1M = users / rate."
+    )
+    lines.append("")
+    kinds = [[kind, f"{size:,}"] for kind, size in m["bytes_per_user"].items()]
+    kinds.append(["total", f"{m['bytes_per_user_total']:,}"])
+    lines += _md_table(["Redis key kind (per user)", "bytes (MEMORY USAGE)"], kinds)
+    lines += [
+        f"{m['users_measured']} real users, {m['memories_per_user']} memories and "
+        f"{m['queries_per_user']} queries each, written, searched and rebuilt; keys without a TTL: "
+        f"{', '.join(m['keys_without_ttl']) or 'none'}. Shared L1: {m['l1_bytes_per_embedding']} B per "
+        f"embedding ({m['l1_embeddings_created']} created).",
+        "",
+    ]
+    return lines
+
+
 # --- M1 ---------------------------------------------------------------------------------------------
 def m1_headline(r: dict) -> Rows:
     return [
@@ -381,23 +487,27 @@ def k1_details(r: dict) -> list[str]:
 
 HEADLINES: dict[str, Callable[[dict], Rows]] = {
     "W1": w1_headline,
+    "W3": w3_headline,
     "W2": w2_headline,
     "R1": r1_headline,
     "R2": r2_headline,
     "R3": r3_headline,
     "F1": f1_headline,
     "S1": s1_headline,
+    "S2": s2_headline,
     "M1": m1_headline,
     "K1": k1_headline,
 }
 DETAILS: dict[str, Callable[[dict], list[str]]] = {
     "W1": w1_details,
+    "W3": w3_details,
     "W2": w2_details,
     "R1": r1_details,
     "R2": r2_details,
     "R3": r3_details,
     "F1": f1_details,
     "S1": s1_details,
+    "S2": s2_details,
     "M1": m1_details,
     "K1": k1_details,
 }

@@ -37,6 +37,25 @@ def _w1(r: Results) -> Check:
     return measured, f"≤ +{allowed:.1f} ms", flow_a - raw <= allowed
 
 
+def _w3_ratio(r: Results) -> Check:
+    value = get(r, "ratio_3_1", "p50")
+    if value is None:
+        return "n/a", "≤ 1.5×", None
+    one, three = get(r, "latency_ms", "1", "p50"), get(r, "latency_ms", "3", "p50")
+    return f"{value:.2f}× (3 facts {three:.1f} / 1 fact {one:.1f} ms)", "≤ 1.5×", value <= 1.5
+
+
+def _w3_throughput(r: Results) -> Check:
+    value, before = r.get("throughput_vs_before"), r.get("before") or {}
+    if value is None:
+        return "n/a", "≥ 2.5×", None
+    now = get(r, "throughput", "writes_per_s")
+    measured = (
+        f"{value:.2f}× ({now} vs {before.get('writes_per_s')} writes/s, before: {before.get('source')})"
+    )
+    return measured, "≥ 2.5×", value >= 2.5
+
+
 def _w2(phase: str) -> Callable[[Results], Check]:
     def check(r: Results) -> Check:
         share = get(r, "phases", phase, "A", "success_share")
@@ -99,6 +118,14 @@ def _s1(r: Results) -> Check:
     return f"{value:,.0f} users/s ({total:,} users)", "≥ 5,000 users/s", value >= 5000
 
 
+def _s2(r: Results) -> Check:
+    value = get(r, "planning", "extrapolated_1m_s")
+    if value is None:
+        return "n/a", "< 60 s", None
+    p = r["planning"]
+    return f"{value:.0f} s ({p['users_per_s']:,.0f} users/s over {p['users']:,})", "< 60 s", value < 60
+
+
 def _k1_writes(r: Results) -> Check:
     lost, accepted = get(r, "convergence", "writes_not_converged"), get(r, "convergence", "writes_accepted")
     if lost is None:
@@ -137,6 +164,10 @@ def _k1_exits(r: Results) -> Check:
 
 TARGETS: list[Target] = [
     Target("W1", "W1", "Flow A adds at most 10% (or 2 ms) to the raw L4 add at p99", _w1),
+    Target("W3-ratio", "W3", "A 3-fact message costs at most 1.5× a 1-fact message at p50", _w3_ratio),
+    Target(
+        "W3-load", "W3", "Write throughput with 4 clients, conversational turns, vs before", _w3_throughput
+    ),
     Target("W2-redis", "W2", "Flow A: every write succeeds with Redis down", _w2("Redis stopped")),
     Target("W2-l3", "W2", "Flow A: every write succeeds with L3 down", _w2("L3 stopped")),
     Target("R1", "R1", "An L2 hit over HTTP is at least 20× faster than a cold search at p50", _r1),
@@ -144,6 +175,7 @@ TARGETS: list[Target] = [
     Target("R3", "R3", "At most 2 L4 searches for 200 concurrent identical misses", _r3),
     Target("F1", "F1", "Freshness p99 below 1 s with the worker running", _f1),
     Target("S1", "S1", "A sweep with nothing dirty skips at least 5,000 users/s (planner)", _s1),
+    Target("S2", "S2", "A quiet sweep of 1,000,000 users plans in under 60 s", _s2),
     Target("K1-writes", "K1", "Soak: every accepted write converges to L3 after the faults", _k1_writes),
     Target("K1-5xx", "K1", "Soak: no 5xx outside the PostgreSQL outages", _k1_5xx),
     Target("K1-exits", "K1", "Soak: no process exit that a fault did not cause on purpose", _k1_exits),

@@ -19,17 +19,21 @@ from bench.scenarios import (
     r2_hit_ratio,
     r3_stampede,
     s1_sweep_cost,
+    s2_million_users,
     w1_write_latency,
     w2_write_availability,
+    w3_batched_writes,
 )
 
 ORDER: list[ModuleType] = [
     w1_write_latency,
+    w3_batched_writes,
     r1_read_latency,
     r3_stampede,
     r2_hit_ratio,
     f1_freshness,
     s1_sweep_cost,
+    s2_million_users,
     m1_memory,
     w2_write_availability,
     k1_soak,

@@ -54,6 +54,15 @@ def check_w1(r: dict) -> None:
     assert all(v > 0 for v in r["ratio_A_raw"].values()) and all(v > 0 for v in r["ratio_B_A"].values())
 
 
+def check_w3(r: dict) -> None:
+    for facts in ("1", "3"):
+        _ordered(r["latency_ms"][facts])
+    assert r["latency_ms"]["1"]["n"] == r["latency_ms"]["3"]["n"] > 0 and r["ratio_3_1"]["p50"] > 0
+    load = r["throughput"]
+    assert load["writes"] == load["latency_ms"]["n"] and load["facts"] >= load["writes"]
+    assert load["writes_per_s"] > 0 and r["throughput_vs_before"] > 0
+
+
 def check_r1(r: dict) -> None:
     for tier in ("cold", "L2", "L1+L4"):
         assert r["latency_ms"][tier]["n"] == r["rounds"]
@@ -114,6 +123,7 @@ def check_w2(r: dict) -> None:
 
 CHECKS = {
     "W1": check_w1,
+    "W3": check_w3,
     "R1": check_r1,
     "R3": check_r3,
     "R2": check_r2,
