@@ -50,6 +50,7 @@ timezone = "UTC"
 task_default_queue = names.HANDOFF_QUEUE
 task_routes = {
     names.REBUILD_USER: {"queue": names.HANDOFF_QUEUE},
+    names.FOLLOW_MEM0_EVENT: {"queue": names.HANDOFF_QUEUE},
     names.SWEEP: {"queue": names.SWEEP_QUEUE},
     names.SWEEP_CHUNK: {"queue": names.SWEEP_QUEUE},
     names.SWEEP_FINISH: {"queue": names.SWEEP_QUEUE},

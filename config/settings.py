@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Hosted async adds: longest wait between two polls (the backoff doubles)."
     )
     mem0_event_deadline_s: float = Field(
-        900.0, gt=0, description="Hosted async adds: give up following an event this long after it was accepted."
+        900.0, gt=0, description="Hosted async adds: stop following an event this long after it was accepted."
     )
     mem0_pending_ttl_s: int = Field(
         1800, gt=0, description="Life of a user's pending-event marker (searches bypass L2 while it is set)."

@@ -17,6 +17,11 @@ CACHE_LOOKUPS = Counter(
     "memcache_cache_lookups_total", "Cache lookups by tier and result", ["tier", "result"]
 )
 L4_CALLS = Counter("memcache_l4_calls_total", "Calls to Mem0 (L4), by operation", ["operation"])
+MEM0_EVENTS = Counter(
+    "memcache_mem0_events_total",
+    "Hosted Mem0 add events, by outcome (accepted, succeeded, failed, abandoned)",
+    ["outcome"],
+)
 FEEDBACK = Counter(
     "memcache_memory_feedback_total",
     "Feedback on memories (Mem0's POST /v1/feedback/), by value (none: a reason without a rating)",

@@ -14,6 +14,9 @@ SWEEP_CHUNK = "tasks.rebuild_users_chunk"
 SWEEP_FINISH = "tasks.finish_proactive_caching_job"
 """The chord callback that closes a sweep (queue ``sweep``)."""
 
+FOLLOW_MEM0_EVENT = "tasks.follow_mem0_event"
+"""Poll one queued hosted Mem0 add until it ends, then hand off again (queue ``handoff``)."""
+
 HANDOFF_QUEUE = "handoff"
 """Hand-offs of live writes and manual warms."""
 

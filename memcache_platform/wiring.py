@@ -19,6 +19,7 @@ from memcache_platform.celery_app import app as celery_app
 from memcache_platform.clients.mem0 import EMBEDDING_DIMS, EMBEDDING_MODEL, Mem0ClientWrapper
 from memcache_platform.clients.task_queue import TaskQueue
 from memcache_platform.services.cache_status import CacheStatusService
+from memcache_platform.services.compat_events import CompatEvents
 from memcache_platform.services.dirty_marks import DirtyMarker
 from memcache_platform.services.erasure import ErasureService
 from memcache_platform.services.extraction import ExtractionService
@@ -233,6 +234,10 @@ class Platform:
             self.task_queue.enqueue_follow_event,
             EventPolicy(s.mem0_event_poll_s, s.mem0_event_poll_max_s, s.mem0_event_deadline_s),
         )
+
+    @cached_property
+    def compat_events(self) -> CompatEvents:
+        return CompatEvents(self.redis, workers=self.settings.mem0_compat_async_workers)
 
     @cached_property
     def mem0_event_marks(self) -> Mem0Events:

@@ -64,7 +64,9 @@ def create(path: UserPath, body: MemoryCreate) -> tuple[Response, int]:
             "handoff": handoff.handoff if handoff else "skipped",
             "watermark": handoff.watermark if handoff else None,
         }
-    return jsonify({"memories": [_memory(m) for m in result.memories], "cache": cache}), 201
+    memories = [_memory(m) for m in result.memories]
+    written = {"memories": memories, "cache": cache, "pending": result.pending, "event_ids": result.event_ids}
+    return jsonify(written), 201
 
 
 @bp.get("")

@@ -144,13 +144,18 @@ class WrittenMemory(BaseModel):
     topic: str | None = None
     value: str | None = None
     event: Literal["ADD", "UPDATE", "DELETE", "NONE"]
+    event_id: str | None = Field(
+        None, description="Hosted backend: the queued add's Mem0 event (``id`` is null until it SUCCEEDED)."
+    )
 
 
 class MemoriesWritten(BaseModel):
-    """Answer of a write."""
+    """Answer of a write; ``pending``: accepted by the hosted platform, searchable once its events end."""
 
     memories: list[WrittenMemory]
     cache: WriteCache
+    pending: bool = False
+    event_ids: list[str] = Field(default_factory=list)
 
 
 class MemoryList(BaseModel):
@@ -181,6 +186,9 @@ class SearchAnswer(BaseModel):
     generation: int | None = None
     degraded: bool
     stale: bool
+    pending: bool = Field(
+        False, description="A hosted add of the user is still queued: answered from L4, which may lack it."
+    )
 
 
 class Favorites(BaseModel):
@@ -214,6 +222,9 @@ class CacheStatus(BaseModel):
     stale: bool
     lag_s: float
     hot_queries: list[dict[str, Any]] | None = None
+    mem0_events: dict[str, list[Any]] | None = Field(
+        None, description="Hosted adds still queued (event ids) and the latest that FAILED or were abandoned."
+    )
     entries: dict[str, int | None]
     tiers: dict[str, Literal["ok", "unavailable"]]
 

@@ -38,6 +38,7 @@ def search(path: UserPath, query: Any) -> Response:
             "generation": answer.generation,
             "degraded": answer.degraded,
             "stale": answer.stale,
+            "pending": answer.pending,
         }
     )
     response.headers["X-Cache-Tier"] = answer.tier

@@ -40,6 +40,10 @@ class TaskQueue:
         """``update_user_favorite_cache`` for one user; returns the task id."""
         return self._send(task_names.REBUILD_USER, [user_id], {"force": True} if force else None)
 
+    def enqueue_follow_event(self, user_id: str, event_id: str, accepted_at: float) -> str:
+        """``follow_mem0_event``: poll a queued hosted add until it ends; returns the task id."""
+        return self._send(task_names.FOLLOW_MEM0_EVENT, [user_id, event_id, accepted_at])
+
     def enqueue_sweep(self) -> str:
         """``run_proactive_caching_job`` now; returns the task id (which is also the sweep id)."""
         return self._send(task_names.SWEEP)

@@ -12,6 +12,7 @@ from memcache_platform.tiers.hot_queries import HotQueries
 from memcache_platform.tiers.l1_embeddings import EmbeddingCache
 from memcache_platform.tiers.l2_results import ResultCache
 from memcache_platform.tiers.l3_store import L3Store
+from memcache_platform.tiers.mem0_events import Mem0Events
 from memcache_platform.tiers.watermark import watermark_time
 
 
@@ -27,9 +28,11 @@ class CacheStatusService:
         coordinator: RebuildCoordinator,
         *,
         hot_top_n: int,
+        mem0_events: Mem0Events | None = None,
     ) -> None:
         self.l1, self.l2, self.l3, self.hot, self.coordinator = l1, l2, l3, hot, coordinator
         self.hot_top_n = hot_top_n
+        self.mem0_events = mem0_events
 
     def status(self, user_id: str) -> dict[str, Any]:
         """The user's status; a tier that cannot be read is reported as such, not raised."""
@@ -49,6 +52,11 @@ class CacheStatusService:
                 pending=self.coordinator.is_pending(user_id),
                 hot_queries=[asdict(spec) for spec in hot],
             )
+            if self.mem0_events is not None:
+                out["mem0_events"] = {
+                    "pending": sorted(self.mem0_events.pending(user_id)),
+                    "failed": self.mem0_events.failures(user_id),
+                }
         except CacheUnavailable:
             out["tiers"]["redis"] = "unavailable"
         try:

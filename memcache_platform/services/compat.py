@@ -99,7 +99,7 @@ def _any_bool(value: Any) -> bool:
 HARMLESS: dict[str, Harmless] = {
     "version": lambda v: v in ("v1", "v2"),  # the v1.1 answer shape is the same for both
     "output_format": lambda v: v == "v1.1",
-    "async_mode": _is_bool,  # the L4 write is synchronous either way: the answer carries the results
+    "async_mode": _is_bool,  # true: queued as the hosted platform does (services/compat_events.py)
     "enable_graph": _is_false,
     "rerank": _is_false,
     "keyword_search": _is_false,
@@ -241,7 +241,7 @@ def added_json(memory: StoredMemory, scope: Scope) -> dict[str, Any]:
         "user_id": scope.user_id,
         "run_id": scope.run_id,
         "categories": [memory.category],
-    }
+    } | ({"event_id": memory.event_id} if memory.event_id is not None else {})
 
 
 def hit_json(hit: Mapping[str, Any], user_id: str) -> dict[str, Any]:

@@ -30,11 +30,14 @@ class StoredMemory:
     topic: str | None = None
     value: str | None = None
     event: Event = "ADD"
+    # The hosted platform's event of an ADD it accepted but has not processed yet (then ``id`` is None).
+    event_id: str | None = None
 
     @classmethod
     def of(cls, record: MemoryRecord, event: Event = "ADD") -> StoredMemory:
         fact = fact_of(record)
-        return cls(record.id, record.memory, fact.category, fact.topic, fact.value, event)
+        memory_id = None if record.pending else record.id
+        return cls(memory_id, record.memory, fact.category, fact.topic, fact.value, event, record.event_id)
 
     @classmethod
     def of_fact(cls, memory_id: str | None, fact: Fact, event: Event) -> StoredMemory:
@@ -53,6 +56,15 @@ class WriteResult:
     def changed(self) -> bool:
         """True when L4 changed (anything but NONE)."""
         return any(m.event != "NONE" for m in self.memories)
+
+    @property
+    def event_ids(self) -> list[str]:
+        """The hosted platform's events still to finish before these memories are searchable."""
+        return [m.event_id for m in self.memories if m.event_id is not None]
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.event_ids)
 
 
 class PartialWriteError(MemoryStoreError):
@@ -104,8 +116,11 @@ class ExtractionService:
         extractor: str = "rules",
         strict_rebuild: Callable[[str], Any] | None = None,
         watermarks: Watermarks | None = None,
+        on_pending: Callable[[str, list[str]], None] | None = None,
     ) -> None:
+        """``on_pending(user_id, event_ids)`` marks queued hosted adds and has a worker follow them."""
         self.mem0 = mem0
+        self.on_pending = on_pending
         self.handoff = handoff
         self.strict_rebuild = strict_rebuild
         self.watermarks = watermarks
@@ -128,9 +143,35 @@ class ExtractionService:
             stored = self._write_rules(user_id, messages, metadata, session_id)
         if not any(m.event != "NONE" for m in stored):
             return WriteResult(stored, None)  # nothing changed in L4: nothing to hand off
+        pending = [m.event_id for m in stored if m.event_id is not None]
+        if pending and self.on_pending is not None:
+            # Marked before the hand-off's bump: no search may fill L2 under the new watermark from
+            # an L4 that does not have these memories yet.
+            self.on_pending(user_id, pending)
         if mode == "strict":
             return WriteResult(stored, None, self._rebuild_inline(user_id, stored))
         return WriteResult(stored, self.handoff(user_id))
+
+    def store_verbatim(
+        self,
+        user_id: str,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> WriteResult:
+        """Mem0's ``infer=False``: each message stored as is, with the caller's metadata; then the hand-off.
+
+        What a platform in front of this one (its hosted backend) sends: facts it extracted itself.
+        """
+        meta = dict(metadata or {})
+        stored = [
+            StoredMemory.of(record)
+            for message in messages
+            if message.get("content", "").strip()
+            for record in self.mem0.add(message["content"], user_id=user_id, metadata=meta, run_id=session_id)
+        ]
+        return WriteResult(stored, self.handoff(user_id) if stored else None)
 
     def _rebuild_inline(self, user_id: str, stored: list[StoredMemory]) -> dict[str, Any]:
         """Flow B: bump the watermark and rebuild L3/L2 before answering; any failure fails the request."""
@@ -175,7 +216,9 @@ class ExtractionService:
         for op in ops:
             try:
                 if op.memory_id in ids:  # a later op of this request about a memory it just added
-                    op = supersede.Op(op.event, op.fact, ids[op.memory_id])
+                    # A pending hosted ADD has no id yet: its replacement is added beside it.
+                    event = op.event if ids[op.memory_id] is not None else "ADD"
+                    op = supersede.Op(event, op.fact, ids[op.memory_id])
                 stored = self._apply(op, user_id, metadata, session_id)
                 if op.event == "ADD":
                     ids[_placeholder(len(ids) + 1)] = stored.id

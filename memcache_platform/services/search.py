@@ -17,6 +17,7 @@ from memcache_platform.services.summary import fact_of
 from memcache_platform.tiers.hot_queries import HotQueries, QuerySpec
 from memcache_platform.tiers.l2_results import L2Entry, ResultCache, query_hash
 from memcache_platform.tiers.locks import Leases
+from memcache_platform.tiers.mem0_events import Mem0Events
 from memcache_platform.tiers.redis_client import user_key
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class SearchAnswer:
     generation: int | None
     degraded: bool = False  # True when Redis was unavailable
     stale: bool = False  # True when L4 was down and an L2 entry older than the latest write answered
+    pending: bool = False  # True while a hosted add of the user is queued: L4 may not show it yet
 
 
 def result_of(record: MemoryRecord) -> dict[str, Any]:
@@ -53,8 +55,11 @@ class SearchService:
         *,
         lease_ms: int,
         wait_ms: int,
+        pending: Mem0Events | None = None,
     ) -> None:
+        """``pending`` (hosted backend): users with queued adds, whose searches skip L2."""
         self.mem0 = mem0
+        self.pending = pending
         self.l2 = l2
         self.hot = hot
         self.leases = leases
@@ -67,9 +72,16 @@ class SearchService:
         try:
             view = self.l2.state(user_id)
             self.hot.record(user_id, QuerySpec(query, limit, session_id))
+            pending = self.pending is not None and self.pending.has_pending(user_id)
         except CacheUnavailable as exc:
             log.warning("search of %s: Redis unavailable (%s), answering from L4", user_id, exc)
             return self._answer(self._l4(user_id, query, limit, session_id), "L4", None, None, degraded=True)
+        if pending:
+            # Read-your-writes while an add is queued: never an entry from before the write, and no
+            # fill from an L4 that lacks it (it would outlive the event under the new watermark).
+            metrics.CACHE_LOOKUPS.labels("L2", "bypass_pending").inc()
+            results = self._l4(user_id, query, limit, session_id)
+            return self._answer(results, "L4", view.watermark, view.generation, pending=True)
         entry = None
         try:
             entry = self.l2.get(user_id, view.generation, qhash)
@@ -125,6 +137,7 @@ class SearchService:
         *,
         degraded: bool = False,
         stale: bool = False,
+        pending: bool = False,
     ) -> SearchAnswer:
         metrics.TIER_READS.labels("search", tier).inc()
-        return SearchAnswer(results, tier, wm, gen, degraded, stale)
+        return SearchAnswer(results, tier, wm, gen, degraded, stale, pending)

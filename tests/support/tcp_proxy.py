@@ -14,11 +14,19 @@ from pathlib import Path
 
 
 class TcpProxy:
-    """Listens on 127.0.0.1:<port>; ``mode`` is "pass", "delay" or "drop"."""
+    """Listens on 127.0.0.1:<port>; ``mode`` is "pass", "delay", "latency" or "drop".
 
-    def __init__(self, target: tuple[str, int] | Path, *, delay_s: float = 5.0) -> None:
+    "latency" holds each chunk a client sends (one HTTP request, on a kept-alive connection) for
+    ``latency_s`` before forwarding it, answers untouched: a remote service's per-request cost, as
+    the hosted Mem0 platform's ≈150 ms search (the Mem0 paper: p50 0.148 s).
+    """
+
+    def __init__(
+        self, target: tuple[str, int] | Path, *, delay_s: float = 5.0, latency_s: float = 0.15
+    ) -> None:
         self.target = target
         self.delay_s = delay_s
+        self.latency_s = latency_s
         self.mode = "pass"
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -64,14 +72,19 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._conns += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+            for src, dst, upward in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pipe, args=(src, dst, upward), daemon=True).start()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, upward: bool = False) -> None:
+        last = 0.0
         try:
             while data := src.recv(65536):
                 if self.mode == "delay":
                     time.sleep(self.delay_s)
+                # The rest of a request sent in several writes (headers, then body) is not held again.
+                if self.mode == "latency" and upward and time.monotonic() - last > 0.005:
+                    time.sleep(self.latency_s)
+                last = time.monotonic()
                 if self.mode == "drop":
                     break
                 dst.sendall(data)

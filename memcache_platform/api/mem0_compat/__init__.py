@@ -85,6 +85,7 @@ validate and generate the OpenAPI entries), ``routes`` (the blueprint ``mem0_com
 """
 
 from memcache_platform.api.mem0_compat import batch as _batch  # noqa: F401 - registers its routes on bp
+from memcache_platform.api.mem0_compat import events as _events  # noqa: F401 - GET /v1/event/{id}/
 from memcache_platform.api.mem0_compat.routes import bp
 
 __all__ = ["bp"]

@@ -49,21 +49,62 @@ class Mem0Memory(BaseModel):
 
 
 class Added(BaseModel):
-    """One memory a write changed: ADD, UPDATE (a single-valued fact replaced), DELETE (taken back)."""
+    """One memory a write changed: ADD, UPDATE (a single-valued fact replaced), DELETE (taken back).
 
-    id: str
+    Behind the hosted backend an ADD may still be queued there: ``id`` null, ``event_id`` set.
+    """
+
+    id: str | None
     memory: str
     event: Literal["ADD", "UPDATE", "DELETE"]
     user_id: str
     run_id: str | None
     categories: list[str]
+    event_id: str | None = None
+
+
+class Queued(BaseModel):
+    """An add in ``async_mode``, queued as the hosted platform does: follow ``GET /v1/event/{id}/``."""
+
+    message: str
+    status: Literal["PENDING"]
+    event_id: str
 
 
 class AddAnswer(BaseModel):
-    """Answer of ``add``: the stored memories (the L4 write is synchronous)."""
+    """Answer of ``add``: the stored memories, or (``async_mode``) the queued event.
 
-    results: list[Added]
-    cache: CacheOutcome
+    201 with ``pending`` true: this platform fronts the hosted one, which queued the adds; they are
+    searchable once ``event_ids`` have SUCCEEDED (searches of the user skip L2 meanwhile).
+    """
+
+    results: list[Added | Queued]
+    cache: CacheOutcome | None = None
+    pending: bool = False
+    event_ids: list[str] = []
+
+
+class EventResult(BaseModel):
+    """One memory an event changed, as the hosted platform reports it."""
+
+    id: str | None
+    event: Literal["ADD", "UPDATE", "DELETE"]
+    user_id: str | None = None
+    data: dict[str, Any]
+
+
+class Mem0Event(BaseModel):
+    """``GET /v1/event/{id}/``: an async-mode add's state, with its results once SUCCEEDED."""
+
+    id: str
+    event_type: Literal["ADD"]
+    status: Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED"]
+    user_id: str
+    results: list[EventResult]
+    created_at: str
+    updated_at: str
+    latency: float | None = None
+    detail: str | None = None
 
 
 class Hit(BaseModel):

@@ -179,8 +179,12 @@ class Scoped(Mem0Request):
 
 
 def _infer(extractor: str) -> Any:
-    """``infer`` as the configured extractor allows it: omitted, or true with the ``llm`` extractor."""
-    return (Literal[True] | None) if extractor == "llm" else None
+    """``infer`` as the configured extractor allows it: omitted, or true with the ``llm`` extractor.
+
+    False (store each message as it is, as Mem0 does) is accepted with the rules extractor: it is
+    what the hosted backend of another platform sends with each fact its own rules extracted.
+    """
+    return (Literal[True] | None) if extractor == "llm" else (Literal[False] | None)
 
 
 @lru_cache(maxsize=8)

@@ -22,6 +22,7 @@ from memcache_platform.clients.mem0 import MemoryRecord
 from memcache_platform.errors import InvalidInput, MemoryNotFound, PlatformError
 from memcache_platform.services import compat
 from memcache_platform.services.compat import UnsupportedEndpoint
+from memcache_platform.services.compat_events import QUEUED_MESSAGE, event_results
 
 log = logging.getLogger(__name__)
 
@@ -152,27 +153,50 @@ def ping(query: m.Mem0Query) -> Response:
 
 @bp.post("/v3/memories/add/")
 @write_limits(_limited_user)
-@_operation(
-    "add (extract facts, write L4, hand off)",
-    a.AddAnswer,
+@operation(
+    "Mem0-compatible: add (extract facts, write L4, hand off; async_mode: queue and answer an event)",
+    {
+        200: Answer(a.AddAnswer, "written (results), or queued in async_mode (event_id, PENDING)"),
+        201: Answer(a.AddAnswer, "accepted by the hosted Mem0 behind this platform: pending events"),
+    },
     errors=(*BODY_ERRORS, 429, 502),
+    security=("mem0_token", "bearer"),
+    tags=("mem0-compatible",),
+    error_model=a.Mem0Error,
+    parser=m.parse,
     query=m.Mem0Query,
     body=m.add_request,
 )
-def add(query: m.Mem0Query, body: Any) -> Response:
+def add(query: m.Mem0Query, body: Any) -> Response | tuple[Response, int]:
     """Extract facts from the messages, write them to L4, hand off the rebuild (like the v1 POST)."""
     scope = _scope(body)
     mode = settings().write_mode
-    result = platform().extraction.extract_facts(
-        scope.user_id,
-        [message.model_dump() for message in body.messages],
-        metadata=body.metadata,
-        session_id=scope.run_id,
-        mode=mode,
-    )
+    messages = [message.model_dump() for message in body.messages]
+    services = platform()
+
+    def write() -> Any:
+        if body.infer is False:  # Mem0's "store as is": what another platform's hosted backend sends
+            return services.extraction.store_verbatim(
+                scope.user_id, messages, metadata=body.metadata, session_id=scope.run_id
+            )
+        return services.extraction.extract_facts(
+            scope.user_id, messages, metadata=body.metadata, session_id=scope.run_id, mode=mode
+        )
+
+    if body.async_mode if body.async_mode is not None else settings().mem0_compat_async_default:
+        # As the hosted platform: answer the event now, write in the background.
+        event_id = services.compat_events.submit(
+            scope.user_id, lambda: event_results(write().memories, scope.user_id)
+        )
+        queued = {"message": QUEUED_MESSAGE, "status": "PENDING", "event_id": event_id}
+        return jsonify({"results": [queued], "pending": True, "event_ids": [event_id]})
+    result = write()
     # As Mem0's own add: what changed (ADD/UPDATE/DELETE); a restated fact (NONE) is not listed.
     added = [compat.added_json(memory, scope) for memory in result.memories if memory.event != "NONE"]
-    return jsonify({"results": added, "cache": _cache(mode, result)})
+    answer = {"results": added, "cache": _cache(mode, result)}
+    if result.pending:  # fronting the hosted platform, which queued the adds
+        return jsonify(answer | {"pending": True, "event_ids": result.event_ids}), 201
+    return jsonify(answer)
 
 
 @bp.post("/v3/memories/search/")

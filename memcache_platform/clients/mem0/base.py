@@ -31,6 +31,13 @@ class MemoryRecord:
     updated_at: str | None = None
     score: float | None = None
     run_id: str | None = None
+    # Set, with an empty ``id``, for an add the hosted platform accepted but has not processed yet.
+    event_id: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True for an accepted add whose Mem0 event has not finished (no id, not searchable yet)."""
+        return self.event_id is not None and not self.id
 
     @property
     def category(self) -> str | None:

@@ -65,9 +65,22 @@ class Mem0ClientWrapper:
         for item in items:
             if item.get("event", "ADD") == "DELETE":
                 continue
+            if "event_id" in item and "id" not in item:  # accepted, processed later (hosted async mode)
+                text = " ".join(m.get("content", "") for m in messages)
+                records.append(
+                    MemoryRecord("", text, user_id, metadata or {}, run_id=run_id, event_id=item["event_id"])
+                )
+                continue
             merged = {"user_id": user_id, "metadata": metadata or {}, "run_id": run_id} | item
             records.append(MemoryRecord.from_mem0(merged))
         return records
+
+    def get_event(self, event_id: str) -> dict[str, Any]:
+        """A queued add's state: ``{"status": PENDING|RUNNING|SUCCEEDED|FAILED, "results": [...]}``."""
+        get_event = getattr(self.backend, "get_event", None)
+        if get_event is None:  # the local backend writes synchronously: it queues nothing
+            raise MemoryNotFound(f"event {event_id} not found: this backend queues no adds")
+        return self._call("get_event", lambda: get_event(event_id))
 
     def embedding_batch(self, texts: Sequence[str]) -> contextlib.AbstractContextManager[None]:
         """Inside, the adds and updates of ``texts`` use embeddings computed in one model call."""
