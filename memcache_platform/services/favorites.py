@@ -54,7 +54,7 @@ class FavoritesService:
     def get(self, user_id: str) -> FavoritesAnswer:
         """L3 if built from the user's latest write; otherwise rebuild the answer from L4."""
         try:
-            watermark: int | None = self.watermarks.current(user_id)
+            watermark: int | None = self.watermarks.for_read(user_id)  # a lost one is not 0
         except CacheUnavailable:
             watermark = None  # cannot prove L3 current: prefer L4
         try:

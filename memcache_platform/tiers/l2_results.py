@@ -18,7 +18,7 @@ import redis
 
 from memcache_platform.tiers.l1_embeddings import normalize_query
 from memcache_platform.tiers.redis_client import redis_errors, user_key
-from memcache_platform.tiers.watermark import Watermarks
+from memcache_platform.tiers.watermark import READ_FLOORED, Watermarks, now_us
 
 # Publish generation ARGV[1] only if it is newer than the published one: a slow rebuild that
 # finishes after a faster, later one must not roll the user back.
@@ -70,6 +70,7 @@ class ResultCache:
         self.client = client
         self.ttl_s = ttl_s
         self._publish = client.register_script(_PUBLISH)
+        self._read_watermark = client.register_script(READ_FLOORED)
 
     @staticmethod
     def generation_key(user_id: str) -> str:
@@ -83,7 +84,8 @@ class ResultCache:
         """Watermark and generation of the user."""
         with redis_errors("L2 unavailable"):
             pipe = self.client.pipeline(transaction=False)
-            pipe.get(Watermarks.key(user_id))
+            # Floored: a watermark evicted after a write must not let an older entry pass as current.
+            self._read_watermark(keys=[Watermarks.key(user_id)], args=[now_us()], client=pipe)
             pipe.hmget(self.generation_key(user_id), "gen", "built_from", "built_at")
             watermark, (gen, built_from, built_at) = pipe.execute()
         return UserCacheView(

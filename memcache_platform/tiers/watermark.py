@@ -20,6 +20,20 @@ end
 return v
 """
 
+# A reader's GET: a missing watermark is unknown, not 0. It may have been evicted or flushed after
+# a write that every older entry misses; set it to now (as a write now would) so none of them passes.
+READ_FLOORED = """
+local v = redis.call('GET', KEYS[1])
+if v then return tonumber(v) end
+redis.call('SET', KEYS[1], ARGV[1])
+return tonumber(ARGV[1])
+"""
+
+
+def now_us() -> int:
+    """The time floor of watermarks, in microseconds."""
+    return time.time_ns() // 1000
+
 
 def watermark_time(watermark: int | None) -> float | None:
     """When the write that set ``watermark`` happened (epoch seconds), if the watermark tells."""
@@ -34,6 +48,7 @@ class Watermarks:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         self._bump = client.register_script(_BUMP)
+        self._read_floored = client.register_script(READ_FLOORED)
 
     @staticmethod
     def key(user_id: str) -> str:
@@ -42,7 +57,7 @@ class Watermarks:
     def bump(self, user_id: str) -> int:
         """Mark a new L4 write of the user; returns the new watermark."""
         with redis_errors("watermark not bumped"):
-            return int(self._bump(keys=[self.key(user_id)], args=[time.time_ns() // 1000]))
+            return int(self._bump(keys=[self.key(user_id)], args=[now_us()]))
 
     def current_many(self, user_ids: list[str], *, batch: int = 1000) -> dict[str, int]:
         """Watermarks of many users: one MGET per batch, or a pipeline of GETs on a Redis Cluster.
@@ -64,6 +79,15 @@ class Watermarks:
                     values = self.client.mget([self.key(u) for u in chunk])
                 marks.update((u, int(v) if v is not None else 0) for u, v in zip(chunk, values, strict=True))
         return marks
+
+    def for_read(self, user_id: str) -> int:
+        """The watermark a cached answer must have been built from; a missing one becomes now.
+
+        What readers compare against: after an eviction or a flush every entry built before is a
+        miss, never a stale hit. Writers and the sweep use ``current`` (a missing one reads 0).
+        """
+        with redis_errors("watermark unreadable"):
+            return int(self._read_floored(keys=[self.key(user_id)], args=[now_us()]))
 
     def current(self, user_id: str) -> int:
         """The user's watermark; 0 for a user with no recorded write."""
