@@ -116,6 +116,13 @@ class Stack:
         from memcache_platform.db.migrate import upgrade
 
         upgrade(self.settings.sqlalchemy_url)
+        from memcache_platform.wiring import Platform
+
+        self.platform = Platform(self.settings, enqueue=_no_enqueue)
+        if self.options.in_process_mem0:
+            # First, alone: on a fresh database Mem0 creates its table, and several processes doing
+            # that at once collide in PostgreSQL's catalog (UniqueViolation on pg_type, seen in CI).
+            self.platform.mem0  # noqa: B018
         child_env = self._child_env()
         self.web = gunicorn(child_env, self.logs / "web.log").start()
         if self.options.worker_concurrency:
@@ -123,11 +130,6 @@ class Stack:
                 child_env, self.logs / "worker.log", self.options.worker_concurrency, self.worker_hostname
             ).start()
         self.api = Api(f"http://{self.env['MEMCACHE_BIND']}", ADMIN_KEY)
-        from memcache_platform.wiring import Platform
-
-        self.platform = Platform(self.settings, enqueue=_no_enqueue)
-        if self.options.in_process_mem0:
-            self.platform.mem0  # noqa: B018 - build Mem0 in this process while the others start
         self._wait_ready()
         self.sampler = RssSampler({"web": lambda: self.web and self.web.pid, "worker": self._worker_pid})
         self.sampler.start()

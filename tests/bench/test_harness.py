@@ -106,6 +106,14 @@ def check_s1(r: dict) -> None:
     assert r["levels"]["0%"]["planner"]["dirty"] == 0
 
 
+def check_s2(r: dict) -> None:
+    planning, memory = r["planning"], r["redis_memory"]
+    assert planning["dirty_found"] == planning["dirty_loaded"] > 0  # a quiet plan finds exactly the 1%
+    assert planning["dirty_found"] + planning["skipped"] == planning["users"]
+    assert planning["users_per_s"] > 0 and planning["pages"] >= planning["users"] // 1000
+    assert memory["bytes_per_user"]["watermark"] > 0 and memory["bytes_per_user_total"] > 0
+
+
 def check_m1(r: dict) -> None:
     for name in ("web", "worker"):
         assert r["processes"][name]["peak_rss_mb"] > 0
@@ -129,6 +137,7 @@ CHECKS = {
     "R2": check_r2,
     "F1": check_f1,
     "S1": check_s1,
+    "S2": check_s2,
     "M1": check_m1,
     "W2": check_w2,
 }
