@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -102,10 +103,28 @@ class LocalMem0Backend:
         }
         self.memory = Memory.from_config(config)
         self.collection = settings.mem0_collection
-        self._index_by_user(settings.mem0_collection)
+        self._ensure_table(settings.mem0_collection)
         if embedding_cache is not None:
             # Queries are embedded through L1: a repeated query never runs the model twice.
             self.memory.embedding_model = CachedEmbedder(self.memory.embedding_model, embedding_cache)
+
+    def _ensure_table(self, collection: str, attempts: int = 3) -> None:
+        """Create Mem0's table and index, surviving other processes doing the same at the same time.
+
+        On a fresh database every web worker and worker child builds Mem0 at once; PostgreSQL's
+        ``CREATE … IF NOT EXISTS`` is not safe against that race (UniqueViolation on pg_type or
+        pg_class): the loser tries again and finds the table made.
+        """
+        import psycopg
+
+        for attempt in range(attempts):
+            try:
+                self._index_by_user(collection)
+                return
+            except psycopg.errors.UniqueViolation:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def _index_by_user(self, collection: str) -> None:
         """Index Mem0's table by user, so a user's search reads only that user's rows."""
