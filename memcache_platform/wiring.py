@@ -34,6 +34,7 @@ from memcache_platform.services.sweep import SweepService
 from memcache_platform.services.sweep_stream import L4Reconciler, StreamingPlanner
 from memcache_platform.services.warming import WarmingService
 from memcache_platform.tiers.coalescing import RebuildCoordinator
+from memcache_platform.tiers.compat_event_store import CompatEventStore
 from memcache_platform.tiers.hot_queries import HotQueries
 from memcache_platform.tiers.known_users import KnownUsers
 from memcache_platform.tiers.l1_embeddings import EmbeddingCache
@@ -237,7 +238,7 @@ class Platform:
 
     @cached_property
     def compat_events(self) -> CompatEvents:
-        return CompatEvents(self.redis, workers=self.settings.mem0_compat_async_workers)
+        return CompatEvents(CompatEventStore(self.redis), workers=self.settings.mem0_compat_async_workers)
 
     @cached_property
     def mem0_event_marks(self) -> Mem0Events:

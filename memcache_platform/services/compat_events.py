@@ -9,7 +9,6 @@ any web process answers for any event; a process that dies mid-add leaves its ev
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import logging
 import time
 import uuid
@@ -17,14 +16,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
-
 from memcache_platform.errors import MemoryNotFound, PlatformError
-from memcache_platform.tiers.redis_client import redis_errors
+from memcache_platform.tiers.compat_event_store import CompatEventStore
 
 log = logging.getLogger(__name__)
 
-EVENT_TTL_S = 86_400
 QUEUED_MESSAGE = "Memory processing has been queued for background execution"
 
 
@@ -35,15 +31,11 @@ def _now() -> str:
 class CompatEvents:
     """Runs async-mode adds on a small thread pool and keeps each one's event in Redis."""
 
-    def __init__(self, client: redis.Redis, *, workers: int) -> None:
-        self.client = client
+    def __init__(self, store: CompatEventStore, *, workers: int) -> None:
+        self.store = store
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="mem0-event"
         )
-
-    @staticmethod
-    def key(event_id: str) -> str:
-        return f"mc:event:{event_id}"
 
     def submit(self, user_id: str, write: Callable[[], list[dict[str, Any]]]) -> str:
         """Queue ``write`` (which returns the event's results); the new event's id."""
@@ -65,11 +57,10 @@ class CompatEvents:
 
     def get(self, event_id: str) -> dict[str, Any]:
         """The event as stored; ``MemoryNotFound`` when unknown (or expired)."""
-        with redis_errors("event unreadable"):
-            raw = self.client.get(self.key(event_id))
-        if raw is None:
+        event = self.store.get(event_id)
+        if event is None:
             raise MemoryNotFound(f"event {event_id} not found")
-        return json.loads(raw)
+        return event
 
     def set_status(self, event_id: str, status: str, **fields: Any) -> None:
         """Move the event to ``status`` (tests use it to make the stand-in answer FAILED)."""
@@ -96,8 +87,7 @@ class CompatEvents:
             log.warning("event %s could not be marked %s", event_id, status)
 
     def _save(self, event: dict[str, Any]) -> None:
-        with redis_errors("event not stored"):
-            self.client.set(self.key(event["id"]), json.dumps(event), ex=EVENT_TTL_S)
+        self.store.save(event)
 
 
 def event_results(memories: list[Any], user_id: str) -> list[dict[str, Any]]:
