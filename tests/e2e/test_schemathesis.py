@@ -25,6 +25,9 @@ Schemathesis 4's ``schemathesis.pytest.from_fixture`` does not run under pytest 
 ``Function._nodeid``, which pytest 9 removed), so the schema is loaded at import time from the same
 document ``GET /openapi.json`` serves (``test_fuzzed_document_is_the_served_one`` checks they are
 equal), and each request goes to the session's ``app`` fixture through Schemathesis's WSGI transport.
+
+Over 400 lines on purpose: the runs with each key, their settings and the replayed bugs found so far
+belong together, so that a reader sees in one place what the fuzzing covers.
 """
 
 from __future__ import annotations
