@@ -124,7 +124,7 @@ class ProactiveCacheService:
         """
         started = time.perf_counter()
         result = RebuildResult(user_id, "rebuilt")
-        watermark = self.watermarks.current(user_id)  # strict: a Redis failure fails the request
+        watermark = self.watermarks.for_read(user_id)  # strict: a Redis failure fails the request
         self._rebuild_once(user_id, watermark, result)
         result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
         metrics.REBUILDS.labels("strict").inc()
@@ -155,7 +155,8 @@ class ProactiveCacheService:
 
     def _watermark(self, user_id: str) -> int | None:
         try:
-            return self.watermarks.current(user_id)
+            # Floored as readers floor it: a build from "0" would never match their watermark.
+            return self.watermarks.for_read(user_id)
         except CacheUnavailable as exc:
             log.warning("rebuilding %s without its watermark: %s", user_id, exc)
             return None
