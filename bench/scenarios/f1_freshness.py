@@ -34,9 +34,13 @@ def _writer(stack, user: UserData, p: dict, seed: int) -> dict[str, list[float]]
     data, rng = DataGen(seed=seed), np.random.default_rng(seed)
     lags: dict[str, list[float]] = {"L3": [], "L2": [], "timeouts": []}
     for _ in range(p["writes"]):
-        reply = stack.api.write(user.user_id, data.memory()[0])
-        written = time.perf_counter()
-        watermark = reply.body.get("cache", {}).get("watermark")
+        for _ in range(20):  # a fact the user already stated changes nothing (NONE): draw another
+            reply = stack.api.write(user.user_id, data.memory()[0])
+            written = time.perf_counter()
+            watermark = reply.body.get("cache", {}).get("watermark")
+            memories = reply.body.get("memories") or []
+            if not (reply.status == 201 and memories and all(m.get("event") == "NONE" for m in memories)):
+                break
         if reply.status != 201 or watermark is None:
             raise RuntimeError(f"write answered {reply.status}: {reply.body}")
         seen: dict[str, float] = {}
