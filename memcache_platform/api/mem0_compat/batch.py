@@ -29,10 +29,11 @@ from config.settings import Settings
 from memcache_platform import metrics
 from memcache_platform.api.auth import Forbidden
 from memcache_platform.api.context import platform
-from memcache_platform.api.contract import Answer, RequestModel, operation
+from memcache_platform.api.contract import RequestModel
 from memcache_platform.api.mem0_compat import answers as a
 from memcache_platform.api.mem0_compat import models as m
 from memcache_platform.api.mem0_compat.routes import BODY_ERRORS, ERRORS, _owned, bp
+from memcache_platform.api.mem0_compat.routes import _operation as _compat_operation
 from memcache_platform.api.models import QUERY_TEXT_PATTERN, MemoryId, UserId
 from memcache_platform.api.ratelimit import bulk_limit, write_limits
 from memcache_platform.api.validation import ensure_storable
@@ -141,16 +142,7 @@ def _parse(model: type[BaseModel], data: Mapping[str, Any], where: str) -> Any:
 
 def _operation(summary: str, answer: type, errors: tuple[int, ...], **options: Any) -> Any:
     """As ``routes._operation``, with this module's parser."""
-    return operation(
-        f"Mem0-compatible: {summary}",
-        {200: Answer(answer, "ok")},
-        errors=errors,
-        security=("mem0_token", "bearer"),
-        tags=("mem0-compatible",),
-        error_model=a.Mem0Error,
-        parser=_parse,
-        **options,
-    )
+    return _compat_operation(summary, answer, errors, parser=_parse, **options)
 
 
 def _no_user() -> None:

@@ -6,15 +6,13 @@ answers 404, as if absent (as a memory of another tenant does).
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, g, jsonify
 
 from memcache_platform.api.context import platform
-from memcache_platform.api.contract import Answer, RequestModel, operation
+from memcache_platform.api.contract import RequestModel
 from memcache_platform.api.mem0_compat import answers as a
 from memcache_platform.api.mem0_compat import models as m
-from memcache_platform.api.mem0_compat.routes import BY_ID_ERRORS, bp
+from memcache_platform.api.mem0_compat.routes import BY_ID_ERRORS, _operation, bp
 from memcache_platform.api.models import MemoryId
 from memcache_platform.errors import MemoryNotFound
 
@@ -23,19 +21,6 @@ class EventIdPath(RequestModel):
     """An event by its id (a UUID)."""
 
     event_id: MemoryId
-
-
-def _operation(summary: str, answer: type, errors: tuple[int, ...], **options: Any) -> Any:
-    return operation(
-        f"Mem0-compatible: {summary}",
-        {200: Answer(answer, "ok")},
-        errors=errors,
-        security=("mem0_token", "bearer"),
-        tags=("mem0-compatible",),
-        error_model=a.Mem0Error,
-        parser=m.parse,
-        **options,
-    )
 
 
 @bp.get("/v1/event/<event_id>/")

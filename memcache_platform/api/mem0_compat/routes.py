@@ -34,7 +34,10 @@ BODY_ERRORS = (*ERRORS, 413, 415)
 BY_ID_ERRORS = (*ERRORS, 404)
 
 
-def _operation(summary: str, answer: type, errors: tuple[int, ...] = ERRORS, **options: Any) -> Any:
+def _operation(
+    summary: str, answer: type, errors: tuple[int, ...] = ERRORS, *, parser: Any = m.parse, **options: Any
+) -> Any:
+    """The contract of one Mem0-compatible route (also used by ``batch.py`` and ``events.py``)."""
     return operation(
         f"Mem0-compatible: {summary}",
         {200: Answer(answer, "ok")},
@@ -42,7 +45,7 @@ def _operation(summary: str, answer: type, errors: tuple[int, ...] = ERRORS, **o
         security=("mem0_token", "bearer"),
         tags=("mem0-compatible",),
         error_model=a.Mem0Error,
-        parser=m.parse,
+        parser=parser,
         **options,
     )
 
