@@ -194,7 +194,14 @@ class Platform:
 
     @cached_property
     def erasure(self) -> ErasureService:
-        return ErasureService(self.mem0, self.l3, UserKeys(self.redis), self.registry)
+        return ErasureService(
+            self.mem0,
+            self.l3,
+            UserKeys(self.redis),
+            self.registry,
+            self.coordinator,
+            lock_wait_s=self.settings.rebuild_lock_ttl_s,
+        )
 
     @cached_property
     def warming(self) -> WarmingService:

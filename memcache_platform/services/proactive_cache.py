@@ -223,7 +223,8 @@ class ProactiveCacheService:
             watermark,
         )
         keepalive()
-        self._warm_l2(user_id, watermark, result, keepalive)
+        if records or result.l3_written:  # an erased user's late rebuild publishes no generation
+            self._warm_l2(user_id, watermark, result, keepalive)
         metrics.REBUILD_SECONDS.observe(time.perf_counter() - started)
         if (last_write := watermark_time(watermark)) is not None:
             metrics.REBUILD_LAG_SECONDS.observe(max(0.0, time.time() - last_write))

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, create_engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -81,7 +81,10 @@ class L3Store:
             raise
 
     def replace_user(self, build: L3Build) -> bool:
-        """Replace the user's rows in one transaction; False when a newer build is already stored."""
+        """Replace the user's rows in one transaction; False when a newer build is already stored.
+
+        Also False (nothing stored) for a user with no memories that L3 does not know at all.
+        """
         with self._unavailable_as_platform_error(), self.engine.begin() as conn:
             # Serialises rebuilds of one user, so two can never interleave their deletes and inserts.
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:u, 0))"), {"u": build.user_id})
@@ -93,6 +96,10 @@ class L3Store:
             # (Redis restarted empty and lost the keys): it proves nothing older, so it must not lock
             # out every rebuild until the user's next write (the user stuck dirty across sweeps).
             if stored and stored[0] is not None and newer and stored[0] > newer:
+                return False
+            if stored is None and not build.facts and not self._is_known(conn, build.user_id):
+                # No memories, no row, not a user the sweep plans: a user erased while a rebuild was
+                # queued. Storing the empty build would bring it back (known_users too) for good.
                 return False
             conn.execute(delete(UserMemoryFact).where(UserMemoryFact.user_id == build.user_id))
             if build.facts:
@@ -112,13 +119,21 @@ class L3Store:
             upsert = pg_insert(UserCacheState).values(user_id=build.user_id, **state)
             conn.execute(upsert.on_conflict_do_update(index_elements=["user_id"], set_=state))
             conn.execute(pg_insert(KnownUser).values(user_id=build.user_id).on_conflict_do_nothing())
-            # This build read L4 after every write marked before it: those marks are answered.
-            conn.execute(
-                delete(UserDirtyMark).where(
-                    UserDirtyMark.user_id == build.user_id, UserDirtyMark.marked_at < build.built_at
-                )
-            )
+            self._answer_dirty_marks(conn, build)
         return True
+
+    @staticmethod
+    def _is_known(conn: Connection, user_id: str) -> bool:
+        return conn.execute(select(KnownUser.user_id).where(KnownUser.user_id == user_id)).first() is not None
+
+    @staticmethod
+    def _answer_dirty_marks(conn: Connection, build: L3Build) -> None:
+        """This build read L4 after every write marked before it: those marks are answered."""
+        conn.execute(
+            delete(UserDirtyMark).where(
+                UserDirtyMark.user_id == build.user_id, UserDirtyMark.marked_at < build.built_at
+            )
+        )
 
     def mark_dirty(self, user_id: str, *, timeout_ms: int) -> None:
         """Upsert the user's durable dirty mark at now(); the statement is bounded by ``timeout_ms``."""

@@ -15,10 +15,11 @@ class UserKeys:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
-    def delete_all(self, user_id: str) -> int:
-        """Delete every key of the user; how many there were."""
+    def delete_all(self, user_id: str, *, keep: str | None = None) -> int:
+        """Delete every key of the user but ``keep`` (a lock the caller releases); how many there were."""
         with redis_errors("user erased from L4 and L3, not yet from Redis"):
-            keys = list(self.client.scan_iter(match=user_key(user_id, "*"), count=SCAN_BATCH))
+            matched = self.client.scan_iter(match=user_key(user_id, "*"), count=SCAN_BATCH)
+            keys = [k for k in matched if k.decode() != keep]
             for start in range(0, len(keys), SCAN_BATCH):  # bounded DELs, never one unbounded call
                 self.client.delete(*keys[start : start + SCAN_BATCH])
         return len(keys)

@@ -4,6 +4,7 @@ import pytest
 
 from memcache_platform.services.handoff import Handoff
 from memcache_platform.services.memories import MemoryService
+from memcache_platform.tiers.l3_users import L3Users
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +45,15 @@ def test_deleted_memory_leaves_l3_on_rebuild(platform, user_id, write):
     assert platform.l3.get(user_id).summary.favorites == {"general": ["coffee"]}
 
 
-def test_user_without_memories_gets_an_empty_build(platform, user_id, write):
+def test_known_user_without_memories_gets_an_empty_build(platform, user_id, write):
+    L3Users(platform.l3).add_many([user_id])  # as the sweep records a user seen by a write
     result = platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     assert result.memories == 0
     assert platform.l3.get(user_id).summary.memory_count == 0
+
+
+def test_unknown_user_without_memories_is_not_created(platform, user_id):
+    # A warm request for a user nobody wrote (a typo, an erased user) leaves no trace in L3.
+    result = platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
+    assert result.memories == 0 and result.l3_written is False
+    assert platform.l3.get(user_id) is None

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from memcache_platform.tiers.l3_users import L3Users
 from tasks import run_proactive_caching_job
 
 pytestmark = pytest.mark.integration
@@ -11,8 +12,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def two_hundred_users(platform, user_id):
-    """200 users, each with a current L3 build (no memories needed: a build of nothing is a build)."""
+    """200 known users, each with a current L3 build (no memories needed: a build of nothing is a build)."""
     users = [f"{user_id}-{i:03d}" for i in range(200)]
+    L3Users(platform.l3).add_many(users)  # as the sweep records users seen by writes
     for user in users:
         platform.proactive_cache.update_user_favorite_cache(user, force=True)
     return users

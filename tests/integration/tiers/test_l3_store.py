@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from memcache_platform.errors import CacheUnavailable
 from memcache_platform.services.summary import FavoriteSummary
@@ -74,3 +75,23 @@ def test_unreachable_database_is_cache_unavailable():
     store = L3Store.from_url(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
     with pytest.raises(CacheUnavailable):
         store.get("alice")
+
+
+def test_an_empty_build_of_a_user_l3_does_not_know_stores_nothing(store, user_id):
+    # What a rebuild queued before an erasure writes after it: storing it would bring the user back.
+    assert store.replace_user(_build(user_id, [], 3)) is False
+    assert store.get(user_id) is None
+    assert not _known(store, user_id)
+
+
+def _known(store: L3Store, user_id: str) -> bool:
+    with store.engine.connect() as conn:
+        query = text("SELECT 1 FROM known_users WHERE user_id = :u")
+        return conn.execute(query, {"u": user_id}).first() is not None
+
+
+def test_an_empty_build_of_a_known_user_empties_its_row(store, user_id):
+    store.replace_user(_build(user_id, ["tea"], 1))
+    assert store.replace_user(_build(user_id, [], 2))
+    assert store.facts(user_id) == [] and store.get(user_id).built_from_watermark == 2
+    assert _known(store, user_id)
