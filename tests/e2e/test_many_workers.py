@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -27,7 +24,7 @@ import requests
 
 from memcache_platform import task_names
 from memcache_platform.dev.servers import RedisServer, free_port
-from tests.support.workers import ROOT, WorkerProcess, producer, wait_for_pongs
+from tests.support.workers import FlowerProcess, WorkerProcess, producer, wait_for_pongs
 
 pytestmark = pytest.mark.integration
 NAMES = ["worker-a", "worker-b", "worker-c"]
@@ -68,25 +65,12 @@ def workers(tmp_path, broker, platform):
 @pytest.fixture
 def flower(tmp_path, workers):
     _, env = workers
-    port = free_port()
-    log = (tmp_path / "flower.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tasks", "flower", "--address=127.0.0.1", f"--port={port}"],
-        cwd=ROOT,
-        env=os.environ | env | {"FLOWER_BASIC_AUTH": ":".join(FLOWER_AUTH)},
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    auth = {"FLOWER_BASIC_AUTH": ":".join(FLOWER_AUTH)}
+    process = FlowerProcess("flower", tmp_path / "flower.log", env | auth, port=free_port()).start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{process.port}"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        process.stop()
 
 
 def _chunk_metas(backend: redis.Redis) -> dict[str, dict]:

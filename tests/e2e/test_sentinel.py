@@ -11,8 +11,6 @@ the outbox or the sweep must heal it. Nothing is mocked.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,7 +21,7 @@ from config.settings import Settings
 from memcache_platform.clients.task_queue import TaskQueue
 from memcache_platform.wiring import Platform
 from tests.support.sentinel import MASTER_NAME, SentinelSet
-from tests.support.workers import ROOT, WorkerProcess, producer_for, wait_for_pongs
+from tests.support.workers import BeatProcess, WorkerProcess, producer_for, wait_for_pongs
 
 pytestmark = pytest.mark.integration
 BEAT_LOCK, BEAT_STATICS = "redbeat::lock", "redbeat::statics"
@@ -58,24 +56,11 @@ def worker(tmp_path, sentinel_env, platform):
 
 @pytest.fixture
 def beat(tmp_path, sentinel_env):
-    log = (tmp_path / "beat.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tasks", "beat", "--loglevel=INFO"],
-        cwd=ROOT,
-        env=os.environ | sentinel_env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = BeatProcess("beat", tmp_path / "beat.log", sentinel_env).start()
     try:
-        yield proc, tmp_path / "beat.log"
+        yield process.proc, process.log_path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        process.stop()
 
 
 @pytest.fixture

@@ -3,46 +3,31 @@
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import psutil
 import pytest
 
 from memcache_platform.tiers.hot_queries import QuerySpec
 from tasks import update_user_favorite_cache
+from tests.support.workers import WorkerProcess
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 QUEUE = "killtest"  # a queue only this test's worker reads, so the session worker cannot take the task
 HOT = 60  # hot queries to warm: makes the rebuild last long enough to be killed in the middle
 
 
 @pytest.fixture
 def prefork_worker(tmp_path, platform):
-    env = os.environ | {
+    env = {
         "MEMCACHE_HOT_QUERIES_TOP_N": str(HOT),
         "MEMCACHE_REBUILD_LOCK_TTL_S": "5",  # the dead child's lock lapses quickly
     }
-    log = (tmp_path / "worker.log").open("wb")
-    command = [sys.executable, "-m", "celery", "-A", "tasks", "worker", "--pool=prefork", "--concurrency=1"]
-    proc = subprocess.Popen(
-        [*command, f"--queues={QUEUE}", "--loglevel=INFO", f"--hostname=kill@{os.getpid()}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker = WorkerProcess(f"kill{os.getpid()}", tmp_path / "worker.log", env, queues=QUEUE).start()
     try:
-        yield proc, tmp_path / "worker.log"
+        yield worker.proc, worker.log_path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        worker.stop()
 
 
 def _child(proc: subprocess.Popen) -> psutil.Process:

@@ -1,4 +1,5 @@
-"""Real Celery prefork workers as subprocesses, each with its own node name (as on separate hosts)."""
+"""Real Celery processes as subprocesses: prefork workers with their own node names (as on separate
+hosts), beat and Flower."""
 
 from __future__ import annotations
 
@@ -21,50 +22,33 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
-class WorkerProcess:
-    """One ``celery -A tasks worker`` as the Procfile starts it, its log in a file."""
+class CeleryProcess:
+    """One ``celery -A tasks <command>`` as the Procfile starts it, its log in a file."""
 
     name: str
     log_path: Path
     env: dict[str, str]
-    queues: str = "handoff,sweep"
     proc: subprocess.Popen[bytes] | None = None
     _log: object = field(default=None, repr=False)
 
-    @property
-    def hostname_prefix(self) -> str:
-        return f"{self.name}@"
+    def arguments(self) -> list[str]:
+        """What follows ``celery -A tasks``."""
+        raise NotImplementedError
 
-    def start(self) -> WorkerProcess:
-        """Start the worker (concurrency 1, events on, no gossip or mingle: the Procfile's flags)."""
+    def start(self) -> CeleryProcess:
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tasks",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=1",
-                "--events",
-                "--without-gossip",
-                "--without-mingle",
-                f"--queues={self.queues}",
-                f"--hostname={self.name}@%h",
-                "--loglevel=INFO",
-            ],
+            [sys.executable, "-m", "celery", "-A", "tasks", *self.arguments()],
             cwd=ROOT,
             env=os.environ | self.env,
             stdin=subprocess.DEVNULL,
-            stdout=self._log,  # a file, not a pipe: an unread pipe would fill and stall the worker
+            stdout=self._log,  # a file, not a pipe: an unread pipe would fill and stall the process
             stderr=subprocess.STDOUT,
         )
         return self
 
     def sigkill(self) -> None:
-        """SIGKILL the whole worker at once, main process and children, as a host that dies."""
+        """SIGKILL the whole process tree at once, main process and children, as a host that dies."""
         assert self.proc is not None
         main = psutil.Process(self.proc.pid)
         for process in [main, *main.children(recursive=True)]:
@@ -73,7 +57,7 @@ class WorkerProcess:
         self.proc.wait(10)
 
     def stop(self) -> None:
-        """Stop the worker and whatever children it left behind."""
+        """Stop the process and whatever children it left behind."""
         if self.proc is not None:
             try:
                 children = psutil.Process(self.proc.pid).children(recursive=True)
@@ -94,6 +78,48 @@ class WorkerProcess:
 
     def log(self, tail: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-tail:]
+
+
+@dataclass
+class WorkerProcess(CeleryProcess):
+    """A prefork worker: concurrency 1, events on, no gossip or mingle (the Procfile's flags)."""
+
+    queues: str = "handoff,sweep"
+
+    @property
+    def hostname_prefix(self) -> str:
+        return f"{self.name}@"
+
+    def arguments(self) -> list[str]:
+        return [
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--events",
+            "--without-gossip",
+            "--without-mingle",
+            f"--queues={self.queues}",
+            f"--hostname={self.name}@%h",
+            "--loglevel=INFO",
+        ]
+
+
+@dataclass
+class BeatProcess(CeleryProcess):
+    """Celery beat with the platform's RedBeat scheduler (config/celeryconfig.py)."""
+
+    def arguments(self) -> list[str]:
+        return ["beat", "--loglevel=INFO"]
+
+
+@dataclass
+class FlowerProcess(CeleryProcess):
+    """Flower on loopback; basic auth comes from ``FLOWER_BASIC_AUTH`` in ``env``."""
+
+    port: int = 5555
+
+    def arguments(self) -> list[str]:
+        return ["flower", "--address=127.0.0.1", f"--port={self.port}"]
 
 
 def producer(broker_url: str, result_backend: str) -> Celery:
