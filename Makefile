@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The slowest tests in every run's output: the suite has a 15-minute budget on 2 cores.
+PYTEST_ARGS ?= --durations=20
 
 .PHONY: install run test lint format clean
 
