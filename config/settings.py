@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, gt=0)
     max_messages: int = Field(50, gt=0)
     max_message_chars: int = Field(4000, gt=0)
+    import_max_batch: int = Field(
+        100, gt=0, le=1000, description="Most records in one POST /v1/users/{id}/memories/batch."
+    )
 
     # --- the `memcache` command: a client of the HTTP API (memcache_platform/cli_client.py) ------
     api_url: str | None = Field(

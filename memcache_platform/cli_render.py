@@ -134,3 +134,36 @@ def _score(value: Any) -> str:
 
 def _indent(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
+
+
+def imported(data: dict[str, Any]) -> str:
+    """``memcache import``'s summary: totals, then a row per user, then the failed records."""
+    head = f"{data['file']} ({data['format']}): {data['records']} records"
+    users = data.get("users") or {}
+    if data.get("dry_run"):
+        to_send = sum(c["to_send"] for c in users.values())
+        resumed = sum(c["resumed"] for c in users.values())
+        rows = [(u, c["to_send"], c["resumed"]) for u, c in users.items()]
+        return "\n".join(
+            [
+                f"dry run, nothing sent. {head}, {len(users)} users: {to_send} to send, "
+                f"{resumed} already imported (state {data['state']})",
+                table(["user", "to send", "already imported"], rows, right=(1, 2)),
+            ]
+        )
+    done = "interrupted" if data.get("interrupted") else "imported"
+    lines = [
+        f"{done} {head}, {len(users)} users in {data['duration_s']} s: {data['written']} written, "
+        f"{data['skipped']} skipped (duplicates or no facts), {data['failed']} failed, "
+        f"{data['resumed']} already imported; {data['batches']} batches, {data['handoffs']} hand-offs",
+        table(
+            ["user", "written", "skipped", "failed", "already imported"],
+            [(u, c["written"], c["skipped"], c["failed"], c["resumed"]) for u, c in users.items()],
+            right=(1, 2, 3, 4),
+        ),
+    ]
+    if data.get("errors"):
+        lines += ["failed records:", *(f"  {e}" for e in data["errors"])]
+    if data.get("interrupted"):
+        lines.append(f"state kept in {data['state']}: run the same command again to resume")
+    return "\n".join(lines)

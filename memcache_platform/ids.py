@@ -1,4 +1,4 @@
-"""Validation of the identifiers that reach Redis keys, SQL parameters and Mem0 filters."""
+"""Validation of the identifiers that reach Redis keys, SQL parameters and Mem0 filters and payloads."""
 
 from __future__ import annotations
 
@@ -10,6 +10,31 @@ from memcache_platform.errors import InvalidInput
 USER_ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
 _USER_ID = re.compile(USER_ID_PATTERN)
 SESSION_ID_PATTERN = USER_ID_PATTERN
+# Metadata keys a caller may set, and those Mem0 keeps for itself or the platform sets on each fact
+# (the API refuses them; ``memcache import`` drops them from a Mem0 export, where they describe the
+# memory in the store it came from).
+METADATA_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
+RESERVED_METADATA_KEYS = frozenset(
+    {
+        "user_id",
+        "agent_id",
+        "run_id",
+        "actor_id",
+        "role",
+        "data",
+        "hash",
+        "id",
+        "created_at",
+        "updated_at",
+        "category",
+        "topic",
+        "value",
+        "extractor",
+        "attributed_to",
+        "expiration_date",
+        "text_lemmatized",
+    }
+)
 
 
 def validate_user_id(user_id: object) -> str:

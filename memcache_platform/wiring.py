@@ -18,6 +18,7 @@ from config.settings import Settings, get_settings
 from memcache_platform.celery_app import app as celery_app
 from memcache_platform.clients.mem0 import EMBEDDING_DIMS, EMBEDDING_MODEL, Mem0ClientWrapper
 from memcache_platform.clients.task_queue import TaskQueue
+from memcache_platform.services.batch_write import BatchWriteService
 from memcache_platform.services.cache_status import CacheStatusService
 from memcache_platform.services.compat_events import CompatEvents
 from memcache_platform.services.dirty_marks import DirtyMarker
@@ -231,6 +232,10 @@ class Platform:
             watermarks=self.watermarks,
             on_pending=self.mem0_events.accepted,
         )
+
+    @cached_property
+    def batch_write(self) -> BatchWriteService:
+        return BatchWriteService(self.extraction)
 
     @cached_property
     def mem0_events(self) -> EventFollower:

@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         health,
         mem0_compat,
         memories,
+        memory_batch,
         metrics,
         openapi,
         ratelimit,
@@ -41,7 +42,18 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         logging.getLogger(__name__).warning("no API keys configured: every data route answers 401")
     errors.register(app)
     ratelimit.init_app(app, settings)
-    for module in (health, memories, search, favorites, cache, warming, stats, openapi, metrics):
+    for module in (
+        health,
+        memories,
+        memory_batch,
+        search,
+        favorites,
+        cache,
+        warming,
+        stats,
+        openapi,
+        metrics,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(warming.admin)
     app.register_blueprint(warming.tasks_bp)

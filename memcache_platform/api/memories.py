@@ -14,17 +14,18 @@ from memcache_platform.api.models import MemoriesWritten, MemoryList, MemoryPath
 from memcache_platform.api.ratelimit import write_limits
 from memcache_platform.api.validation import MemoryCreate, memory_create
 from memcache_platform.errors import InvalidInput
-from memcache_platform.services.extraction import StoredMemory
+from memcache_platform.services.extraction import StoredMemory, WriteResult
 
 bp = Blueprint("memories", __name__, url_prefix="/v1/users/<user_id>/memories")
 bp.before_request(authenticate)
 
 
-def _memory(memory: StoredMemory) -> dict[str, Any]:
+def memory_json(memory: StoredMemory) -> dict[str, Any]:
+    """One written or listed memory as the API shows it (None fields left out, but ``id``)."""
     return {k: v for k, v in asdict(memory).items() if v is not None or k == "id"}
 
 
-def _write_mode(default: str) -> str:
+def write_mode(default: str) -> str:
     """The configured mode, or ``X-Write-Mode`` (async|strict) from an admin key, for benchmarks."""
     requested = request.headers.get("X-Write-Mode")
     if requested is None:
@@ -47,7 +48,7 @@ def _write_mode(default: str) -> str:
 )
 def create(path: UserPath, body: MemoryCreate) -> tuple[Response, int]:
     """Extract facts from chat messages, write them to Mem0, hand off the rebuild."""
-    mode = _write_mode(settings().write_mode)
+    mode = write_mode(settings().write_mode)
     result = platform().extraction.extract_facts(
         path.user_id,
         [m.model_dump() for m in body.messages],
@@ -55,18 +56,25 @@ def create(path: UserPath, body: MemoryCreate) -> tuple[Response, int]:
         session_id=body.session_id,
         mode=mode,
     )
+    memories = [memory_json(m) for m in result.memories]
+    cache = write_cache(mode, result)
+    written = {"memories": memories, "cache": cache, "pending": result.pending, "event_ids": result.event_ids}
+    return jsonify(written), 201
+
+
+def write_cache(mode: str, result: WriteResult) -> dict[str, Any]:
+    """What a write did to the cache tiers: the hand-off (async) or the inline rebuild (strict)."""
     handoff = result.handoff
     cache: dict[str, Any] = {"mode": mode}
     if mode == "strict":
-        cache |= {"rebuild": result.rebuild, "watermark": (result.rebuild or {}).get("built_from_watermark")}
-    else:
-        cache |= {
-            "handoff": handoff.handoff if handoff else "skipped",
-            "watermark": handoff.watermark if handoff else None,
+        return cache | {
+            "rebuild": result.rebuild,
+            "watermark": (result.rebuild or {}).get("built_from_watermark"),
         }
-    memories = [_memory(m) for m in result.memories]
-    written = {"memories": memories, "cache": cache, "pending": result.pending, "event_ids": result.event_ids}
-    return jsonify(written), 201
+    return cache | {
+        "handoff": handoff.handoff if handoff else "skipped",
+        "watermark": handoff.watermark if handoff else None,
+    }
 
 
 @bp.get("")
@@ -79,7 +87,7 @@ def create(path: UserPath, body: MemoryCreate) -> tuple[Response, int]:
 def list_memories(path: UserPath) -> Response:
     """Every memory of the user, from L4."""
     items = [
-        _memory(m) | {k: v for k, v in extra.items() if v is not None}
+        memory_json(m) | {k: v for k, v in extra.items() if v is not None}
         for m, extra in platform().memories.list(path.user_id)
     ]
     return jsonify({"user_id": path.user_id, "memories": items, "count": len(items)})

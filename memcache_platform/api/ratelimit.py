@@ -18,6 +18,7 @@ is identified by a hash of it, never the key itself.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -94,8 +95,13 @@ def _budget(name: str) -> Callable[[], str]:
     return lambda: getattr(settings(), name)
 
 
-def _per_user_and_key(kind: str, user_of: Callable[[], str | None]) -> Callable[[F], F]:
-    """The ``kind`` budgets of the user that ``user_of`` names (none named: the key's alone) and the key."""
+def _per_user_and_key(
+    kind: str, user_of: Callable[[], str | None], key_cost: Callable[[], int] | None = None
+) -> Callable[[F], F]:
+    """The ``kind`` budgets of the user that ``user_of`` names (none named: the key's alone) and the key.
+
+    ``key_cost`` is what one request costs against the key's budget (default 1).
+    """
 
     def user() -> str | None:
         cache: dict[str, str | None] = g.setdefault("ratelimit_users", {})
@@ -109,7 +115,7 @@ def _per_user_and_key(kind: str, user_of: Callable[[], str | None]) -> Callable[
         key_func=lambda: f"user-{user()}",
         exempt_when=lambda: user() is None,
     )
-    per_key = limiter.shared_limit(_budget(f"rate_limit_{kind}"), scope=f"key-{kind}")
+    per_key = limiter.shared_limit(_budget(f"rate_limit_{kind}"), scope=f"key-{kind}", cost=key_cost or 1)
 
     def decorate(view: F) -> F:
         return per_user(per_key(view))
@@ -117,9 +123,26 @@ def _per_user_and_key(kind: str, user_of: Callable[[], str | None]) -> Callable[
     return decorate
 
 
-def write_limits(user_of: Callable[[], str | None] = path_user) -> Callable[[F], F]:
+def write_limits(
+    user_of: Callable[[], str | None] = path_user, key_cost: Callable[[], int] | None = None
+) -> Callable[[F], F]:
     """Writes and deletes: the user's budget and the key's, shared by every write route."""
-    return _per_user_and_key("writes", user_of)
+    return _per_user_and_key("writes", user_of, key_cost)
+
+
+def body_records() -> int:
+    """A batch's cost against the key's write budget: its records (each is a write's work in Mem0).
+
+    Read before the view validates the body, so anything but a list of ``records`` costs 1 (the
+    view answers 400 then), and no more is charged than a batch may hold.
+    """
+    try:
+        records = json.loads(request.get_data(cache=True)).get("records")
+    except Exception:  # noqa: BLE001 - malformed or too large: the view reports it
+        return 1
+    if not isinstance(records, list):
+        return 1
+    return max(1, min(len(records), settings().import_max_batch))
 
 
 def search_limits(user_of: Callable[[], str | None] = path_user) -> Callable[[F], F]:

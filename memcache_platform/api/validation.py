@@ -12,31 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from config.settings import Settings
 from memcache_platform.errors import InvalidInput, PlatformError
-from memcache_platform.ids import SESSION_ID_PATTERN
+from memcache_platform.ids import METADATA_KEY_PATTERN, RESERVED_METADATA_KEYS, SESSION_ID_PATTERN
 
-# Keys Mem0 keeps for itself or the platform sets on each fact.
-RESERVED_METADATA_KEYS = frozenset(
-    {
-        "user_id",
-        "agent_id",
-        "run_id",
-        "actor_id",
-        "role",
-        "data",
-        "hash",
-        "id",
-        "created_at",
-        "updated_at",
-        "category",
-        "topic",
-        "value",
-        "extractor",
-        "attributed_to",
-        "expiration_date",
-        "text_lemmatized",
-    }
-)
-_METADATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_METADATA_KEY = re.compile(METADATA_KEY_PATTERN)
 MAX_METADATA_KEYS = 20
 
 

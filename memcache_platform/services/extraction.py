@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,10 @@ class PartialWriteError(MemoryStoreError):
     code = "partial_write"
     status = 503
 
+    def __init__(self, message: str, *, done: Sequence[StoredMemory] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.done = list(done)  # what the write changed in L4 before it failed
+
 
 class StrictRebuildFailed(PlatformError):
     """Flow B: the memories are in L4 but a cache tier failed; ``details['written']`` lists them."""
@@ -137,10 +142,38 @@ class ExtractionService:
         mode: str = "async",
     ) -> WriteResult:
         """Write the facts of ``messages`` to L4; then hand off the rebuild (async) or run it (strict)."""
+        try:
+            stored = self.write(user_id, messages, metadata=metadata, session_id=session_id)
+        except PartialWriteError:
+            self.handoff(user_id)  # some changes are in L4 already: the tiers must learn them
+            raise
+        return self.settle(user_id, stored, mode=mode)
+
+    def write(
+        self,
+        user_id: str,
+        messages: Sequence[Mapping[str, str]] = (),
+        *,
+        memory: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> list[StoredMemory]:
+        """Apply one write to L4 only, no hand-off: the facts of ``messages``, or ``memory`` as a fact.
+
+        ``memory`` is a memory text written elsewhere (a Mem0 export): stored as it is, with the
+        category the rules read in it, and decided like any fact (a restated one is NONE). The
+        caller settles the write (``settle``), once for many writes in a batch.
+        """
+        if memory is not None:
+            fact = dataclasses.replace(self.rules.classify(memory), text=memory.strip())
+            return self._write_rules(user_id, [fact], metadata, session_id)
         if self.extractor_name == "llm":
-            stored = self._write_inferred(user_id, messages, metadata, session_id)
-        else:
-            stored = self._write_rules(user_id, messages, metadata, session_id)
+            return self._write_inferred(user_id, messages, metadata, session_id)
+        return self._write_rules(user_id, self.rules.extract(messages), metadata, session_id)
+
+    def settle(self, user_id: str, stored: Sequence[StoredMemory], *, mode: str = "async") -> WriteResult:
+        """After L4 changed: hand off the rebuild (async) or run it (strict); nothing if nothing changed."""
+        stored = list(stored)
         if not any(m.event != "NONE" for m in stored):
             return WriteResult(stored, None)  # nothing changed in L4: nothing to hand off
         pending = [m.event_id for m in stored if m.event_id is not None]
@@ -189,12 +222,11 @@ class ExtractionService:
     def _write_rules(
         self,
         user_id: str,
-        messages: Sequence[Mapping[str, str]],
+        facts: list[Fact],
         metadata: Mapping[str, Any] | None,
         session_id: str | None,
     ) -> list[StoredMemory]:
         """Apply the facts as ``services/supersede.py`` decides: add, update, delete or leave alone."""
-        facts = self.rules.extract(messages)
         if not facts:
             return []
         known = [Known(r.id, fact_of(r)) for r in self.mem0.get_all(user_id=user_id)]
@@ -227,10 +259,10 @@ class ExtractionService:
                 if not any(m.event != "NONE" for m in done):
                     raise
                 # Some changes are in L4 already: they stand, and the caller must learn which.
-                self.handoff(user_id)
                 raise PartialWriteError(
                     f"{exc.message}; {len(done)} of the request's facts were applied before the failure",
                     details={"written": [vars(m) for m in done]},
+                    done=done,
                 ) from exc
         return done
 

@@ -29,8 +29,8 @@ from tests.conftest import ADMIN_KEY, API_KEY
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 MEMCACHE = str(Path(sys.executable).parent / "memcache")
-COMMANDS = ("warm", "warm-all", "status", "add", "search", "users", "dev", "db")
-DATA_COMMANDS = ("warm", "warm-all", "status", "add", "search", "users")
+COMMANDS = ("warm", "warm-all", "status", "add", "search", "users", "import", "dev", "db")
+DATA_COMMANDS = ("warm", "warm-all", "status", "add", "search", "users", "import")
 
 
 @pytest.fixture(scope="module")

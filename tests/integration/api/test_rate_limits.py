@@ -164,3 +164,24 @@ def test_the_limiter_costs_one_redis_round_trip_per_limit_headers_included(limit
     assert response.status_code == 201
     assert response.headers["X-RateLimit-Limit"] == "10"  # the tightest limit's figures
     assert calls == ["EVALSHA"] * 3  # before: one EVALSHA, then GET and TTL for the headers
+
+
+def _batch(client, user: str, headers: dict[str, str], n: int):  # type: ignore[no-untyped-def]
+    records = [{"memory": f"Owns bike number {next(_written)}"} for _ in range(n)]
+    return client.post(f"/v1/users/{user}/memories/batch", json={"records": records}, headers=headers)
+
+
+def test_a_batch_costs_its_records_against_the_keys_write_budget(limited, user_id):
+    app, key, _ = limited(rate_limit_writes="5/minute")
+    client = app.test_client()
+    assert _batch(client, f"{user_id}-a", key, 3).status_code == 200
+    refused = _batch(client, f"{user_id}-b", key, 3)  # 6 records > 5, though only the second request
+    assert refused.status_code == 429
+    assert refused.headers["X-RateLimit-Limit"] == "5"
+
+
+def test_a_batch_is_one_request_against_the_users_write_budget(limited, user_id):
+    app, key, _ = limited(rate_limit_user_writes="2/minute")
+    client = app.test_client()
+    assert [_batch(client, user_id, key, 5).status_code for _ in range(2)] == [200, 200]
+    assert _batch(client, user_id, key, 1).status_code == 429
