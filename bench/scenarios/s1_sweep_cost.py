@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from bench.output import say
+from memcache_platform.tiers.l3_users import L3Users
 
 ID = "S1"
 TITLE = "Sweep cost: 0%, 1%, 10% dirty users"
@@ -32,6 +33,9 @@ DIRTY_SHARES = (0.0, 0.01, 0.10)
 
 def _create_users(stack, users: list[str]) -> float:
     started = time.perf_counter()
+    # Known users, as the sweep records users seen by writes: an empty build of an unknown user
+    # stores nothing (an erased user must stay erased), and these users have no memories.
+    L3Users(stack.platform.l3).add_many(users)
     build = stack.platform.proactive_cache.update_user_favorite_cache
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda u: build(u, force=True), users))
