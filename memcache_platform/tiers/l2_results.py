@@ -58,7 +58,7 @@ class UserCacheView:
 
     @classmethod
     def from_reply(cls, watermark: Any, gen: Any, built_from: Any, built_at: Any) -> UserCacheView:
-        """From Redis replies: the watermark, then the generation hash's ``gen``, ``built_from``, ``built_at``."""
+        """From Redis replies: the watermark, then ``gen``, ``built_from``, ``built_at`` of the hash."""
         return cls(
             int(watermark or 0),
             int(gen or 0),
