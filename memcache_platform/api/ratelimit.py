@@ -153,7 +153,8 @@ class BatchedLimiter(Limiter):
     """Flask-Limiter that sends the increments of all of a view's limits in one pipeline first."""
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
-        strategy = self.limiter  # the in-memory fallback while Redis is marked dead
+        # Off (RATELIMIT_ENABLED false): no strategy at all. Redis marked dead: the in-memory one.
+        strategy = self.limiter if self.enabled and self.initialized else None
         batching = not in_middleware and callable_name and isinstance(strategy, FixedWindowWithStats)
         if batching:
             strategy.prefetch(self._view_hits(callable_name))  # type: ignore[union-attr, arg-type]
