@@ -161,13 +161,35 @@ def r1_headline(r: dict) -> Rows:
             "cold/L2 at p50, p99",
             f"{_x(get(r, 'ratio_cold_L2', 'p50'))}, {_x(get(r, 'ratio_cold_L2', 'p99'))}",
         ),
+        (
+            "L2/healthz p50 at 1, 16 connections",
+            ", ".join(_x(get(r, "beside_healthz", c, "ratio_p50")) for c in ("1", "16")),
+        ),
     ]
 
 
 def r1_details(r: dict) -> list[str]:
     lines = _md_table(LATENCY_HEADER, _latency_rows(r["latency_ms"], R1_NAMES))
     unexpected = sum(r["unexpected_tier"].values())
-    return lines + [f"Answers from another tier than expected: {unexpected}.", ""]
+    lines += [f"Answers from another tier than expected: {unexpected}.", ""]
+    beside = r.get("beside_healthz") or {}
+    rows = [
+        [
+            f"{name} × {c}",
+            one[name]["latency_ms"]["n"],
+            _ms(one[name]["latency_ms"]["p50"]),
+            _ms(one[name]["latency_ms"]["p99"]),
+            one[name]["req_s"],
+            _x(one["ratio_p50"]) if name == "L2" else "",
+        ]
+        for c, one in beside.items()
+        for name in ("healthz", "L2")
+    ]
+    if rows:
+        lines += ["L2 hit beside `/healthz` (same server and client, alternating blocks):", ""]
+        lines += _md_table(["route × connections", "n", "p50", "p99", "req/s", "L2/healthz p50"], rows)
+        lines += [f"Hits answered by another tier: {sum(one['not_l2'] for one in beside.values())}.", ""]
+    return lines
 
 
 # --- R2 ---------------------------------------------------------------------------------------------

@@ -6,9 +6,12 @@ machine), plus one per key for admin and bulk paths. Writes, searches and bulk p
 their budgets across routes (the v1 and the Mem0-compatible ones alike). A 429 carries
 ``Retry-After`` and ``X-RateLimit-Limit/Remaining/Reset`` of the tightest limit.
 
-Cost: one Redis round trip per limit checked, the headers included (the strategy below reads the
-window's expiry in the same script as the increment). Flask-Limiter checks each limit on its own,
-so a per-user and a per-key limit cannot share one round trip.
+Cost: one Redis round trip for all the limits of a request, the headers included. The strategy's
+script reads the window's expiry with the increment, and ``BatchedLimiter`` sends the increments of
+every limit of the view in one pipeline before Flask-Limiter checks them one by one; each check then
+takes its prefetched count. A pipeline, not one script: the user's and the key's counters sit on
+different Redis Cluster slots. Counts Flask-Limiter did not use (it stops at the first breach) are
+handed back at the end, a second round trip on refused requests only.
 
 Fails open: when Redis is away each process falls back to in-memory counters, so an outage
 never turns writes away; the Redis circuit breaker makes that fallback cost no timeout. The key
@@ -17,11 +20,12 @@ is identified by a hash of it, never the key itself.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, g, has_app_context, request
 from flask_limiter import Limiter
@@ -29,6 +33,8 @@ from limits import RateLimitItem
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES, FixedWindowRateLimiter
 from limits.util import WindowStats
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError, RedisError
 
 from config.settings import Settings
 from memcache_platform.api.context import settings
@@ -45,20 +51,82 @@ return {current, redis.call('ttl', KEYS[1])}
 """
 
 
+# A refund of a prefetched hit Flask-Limiter did not check: never on a window that expired since
+# (a DECRBY there would leave a negative counter without expiry).
+_REFUND = """
+if redis.call('exists', KEYS[1]) == 1 then redis.call('decrby', KEYS[1], ARGV[1]) end
+return 1
+"""
+Hit = tuple[RateLimitItem, list[str], int]  # the limit, its identifiers, the cost
+
+
 class FixedWindowWithStats(FixedWindowRateLimiter):
-    """Flask-Limiter's fixed window whose hit also remembers the window, so headers cost no round trip."""
+    """Flask-Limiter's fixed window whose hit also remembers the window, so headers cost no round trip.
+
+    ``prefetch`` counts several hits in one pipeline; ``hit`` then takes its count from there.
+    """
 
     def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
         if not isinstance(self.storage, RedisStorage):  # the in-memory fallback: nothing to save
             return super().hit(item, *identifiers, cost=cost)
         key = item.key_for(*identifiers)
-        script = getattr(self.storage, "_memcache_hit", None)
-        if script is None:
-            script = self.storage.get_connection().register_script(_HIT)
-            self.storage._memcache_hit = script  # type: ignore[attr-defined]
-        current, ttl = script([self.storage.prefixed_key(key)], [item.get_expiry(), cost])
+        counted = _prefetched().pop((key, cost), None)
+        if counted is None:
+            counted = self._script(_HIT)([self.storage.prefixed_key(key)], [item.get_expiry(), cost])
+        current, ttl = counted
         _windows()[key] = WindowStats(time.time() + max(int(ttl), 0), max(0, item.amount - int(current)))
         return int(current) <= item.amount
+
+    def prefetch(self, hits: list[Hit]) -> None:
+        """Count ``hits`` in one round trip; a failure leaves each hit to count itself (and fall back)."""
+        if not hits or not isinstance(self.storage, RedisStorage):
+            return
+        calls = [
+            ([self.storage.prefixed_key(i.key_for(*ids))], [i.get_expiry(), cost]) for i, ids, cost in hits
+        ]
+        try:
+            replies = self._pipelined(_HIT, calls)
+        except RedisError:
+            return
+        prefetched = _prefetched()
+        for (item, ids, cost), reply in zip(hits, replies, strict=True):
+            prefetched[(item.key_for(*ids), cost)] = reply
+
+    def refund_unused(self) -> None:
+        """Hand back the prefetched hits that no check took (best effort)."""
+        unused = g.pop("ratelimit_prefetched", None) if has_app_context() else None
+        if unused and isinstance(self.storage, RedisStorage):
+            calls = [([self.storage.prefixed_key(key)], [cost]) for key, cost in unused]
+            with contextlib.suppress(RedisError):
+                self._pipelined(_REFUND, calls)
+
+    def _script(self, source: str) -> Script:
+        """``source`` registered once per storage connection."""
+        scripts: dict[str, Script] = self.storage.__dict__.setdefault("_memcache_scripts", {})
+        if source not in scripts:
+            scripts[source] = self.storage.get_connection().register_script(source)
+        return scripts[source]
+
+    def _pipelined(self, source: str, calls: list[tuple[list[str], list[object]]]) -> list[object]:
+        """One EVALSHA per call in one pipeline; loads the script once if Redis lost it (and retries).
+
+        EVALSHA on the pipeline directly: a ``Script`` object in a pipeline makes redis-py send a
+        SCRIPT EXISTS first, a round trip of its own on every request.
+        """
+        script = self._script(source)
+        for attempt in range(2):
+            pipe = self.storage.get_connection().pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            replies = pipe.execute(raise_on_error=False)
+            if not any(isinstance(r, NoScriptError) for r in replies):
+                break
+            if attempt == 0:  # none of them ran: safe to load and send again
+                script.sha = self.storage.get_connection().script_load(source)
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
 
     def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
         known = _windows().get(item.key_for(*identifiers))
@@ -72,7 +140,51 @@ def _windows() -> dict[str, WindowStats]:
     return g.setdefault("ratelimit_windows", {})
 
 
+def _prefetched() -> dict[tuple[str, int], Any]:
+    """This request's counts sent ahead by ``BatchedLimiter``, by window key and cost."""
+    if not has_app_context():
+        return {}
+    return g.setdefault("ratelimit_prefetched", {})
+
+
 STRATEGIES.setdefault(STRATEGY, FixedWindowWithStats)  # type: ignore[arg-type]
+
+
+class BatchedLimiter(Limiter):
+    """Flask-Limiter that sends the increments of all of a view's limits in one pipeline first."""
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        # Off (RATELIMIT_ENABLED false): no strategy at all. Redis marked dead: the in-memory one.
+        strategy = self.limiter if self.enabled and self.initialized else None
+        batching = not in_middleware and callable_name and isinstance(strategy, FixedWindowWithStats)
+        if batching:
+            strategy.prefetch(self._view_hits(callable_name))  # type: ignore[union-attr, arg-type]
+        try:
+            super()._check_request_limit(callable_name, in_middleware)
+        finally:
+            if batching:
+                strategy.refund_unused()  # type: ignore[union-attr]
+
+    def _view_hits(self, callable_name: str) -> list[Hit]:
+        """The hits Flask-Limiter's evaluation will make for the view's decorated limits.
+
+        The same exemptions, identifiers and costs as ``Limiter.__evaluate_limits``; a limit it
+        resolves otherwise (none here: no default or blueprint limits) just counts itself.
+        """
+        endpoint = self.identify_request()
+        if self._Limiter__check_all_limits_exempt(endpoint):  # type: ignore[attr-defined]
+            return []
+        hits: list[Hit] = []
+        for lim in self.limit_manager.decorated_limits(callable_name):
+            if lim.is_exempt or lim.method_exempt or lim.deduct_when:
+                continue
+            args = [lim.key_func(), lim.scope_for(endpoint, request.method)]
+            if not all(args):
+                continue
+            if self._key_prefix:
+                args = [self._key_prefix, *args]
+            hits.append((lim.limit, args, lim.deduction_amount))
+        return hits
 
 
 def _key_identity() -> str:
@@ -88,7 +200,7 @@ def path_user() -> str | None:
     return (request.view_args or {}).get("user_id")
 
 
-limiter = Limiter(key_func=_key_identity, headers_enabled=True, swallow_errors=True, strategy=STRATEGY)
+limiter = BatchedLimiter(key_func=_key_identity, headers_enabled=True, swallow_errors=True, strategy=STRATEGY)
 
 
 def _budget(name: str) -> Callable[[], str]:

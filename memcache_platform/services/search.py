@@ -15,6 +15,7 @@ from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
 from memcache_platform.errors import CacheUnavailable, MemoryStoreError
 from memcache_platform.services.summary import fact_of
 from memcache_platform.tiers.hot_queries import HotQueries, QuerySpec
+from memcache_platform.tiers.l2_lookup import L2Lookup
 from memcache_platform.tiers.l2_results import L2Entry, ResultCache, query_hash
 from memcache_platform.tiers.locks import Leases
 from memcache_platform.tiers.mem0_events import Mem0Events
@@ -57,11 +58,14 @@ class SearchService:
         wait_ms: int,
         pending: Mem0Events | None = None,
     ) -> None:
-        """``pending`` (hosted backend): users with queued adds, whose searches skip L2."""
+        """``pending`` (hosted backend): users with queued adds, whose searches skip L2.
+
+        The lookup reads the pending flag in its one round trip; without ``pending`` it is ignored.
+        """
         self.mem0 = mem0
         self.pending = pending
         self.l2 = l2
-        self.hot = hot
+        self.lookup = L2Lookup(l2, hot)
         self.leases = leases
         self.lease_ms = lease_ms
         self.wait_s = wait_ms / 1000
@@ -70,21 +74,19 @@ class SearchService:
         """Top ``limit`` memories of the user for ``query``."""
         qhash = query_hash(query, limit, session_id)
         try:
-            view = self.l2.state(user_id)
-            self.hot.record(user_id, QuerySpec(query, limit, session_id))
-            pending = self.pending is not None and self.pending.has_pending(user_id)
+            # One round trip: watermark, generation, pending flag and entry, and the hot-query record.
+            found = self.lookup.find(user_id, qhash, QuerySpec(query, limit, session_id))
         except CacheUnavailable as exc:
             log.warning("search of %s: Redis unavailable (%s), answering from L4", user_id, exc)
             return self._answer(self._l4(user_id, query, limit, session_id), "L4", None, None, degraded=True)
-        if pending:
+        view, entry = found.view, found.entry
+        if self.pending is not None and found.pending:
             # Read-your-writes while an add is queued: never an entry from before the write, and no
             # fill from an L4 that lacks it (it would outlive the event under the new watermark).
             metrics.CACHE_LOOKUPS.labels("L2", "bypass_pending").inc()
             results = self._l4(user_id, query, limit, session_id)
             return self._answer(results, "L4", view.watermark, view.generation, pending=True)
-        entry = None
         try:
-            entry = self.l2.get(user_id, view.generation, qhash)
             fresh = entry is not None and entry.watermark >= view.watermark
             metrics.CACHE_LOOKUPS.labels("L2", "hit" if fresh else "miss").inc()
             if fresh:

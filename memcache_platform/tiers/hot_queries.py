@@ -15,19 +15,22 @@ MAX_TRACKED = 200
 
 # score = log(sum of e^(t_i / tau)) over the query's uses, kept in log space (logaddexp) so it never
 # overflows; a use now outweighs one from a half-life ago exactly twice.
-_RECORD = """
-local s = tonumber(ARGV[2])
-local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if old then
-  old = tonumber(old)
-  local hi, lo = math.max(old, s), math.min(old, s)
-  s = hi + math.log(1 + math.exp(lo - hi))
+# A Lua function, so the search's one-trip lookup (tiers/l2_lookup.py) records the same way.
+RECORD_FN = """
+local function record_hot(key, member, score, max_tracked, ttl)
+  local s = tonumber(score)
+  local old = redis.call('ZSCORE', key, member)
+  if old then
+    old = tonumber(old)
+    local hi, lo = math.max(old, s), math.min(old, s)
+    s = hi + math.log(1 + math.exp(lo - hi))
+  end
+  redis.call('ZADD', key, s, member)
+  redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(max_tracked) + 1))
+  redis.call('EXPIRE', key, ttl)
 end
-redis.call('ZADD', KEYS[1], s, ARGV[1])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-return 1
 """
+_RECORD = RECORD_FN + "record_hot(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\nreturn 1\n"
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,15 @@ class HotQueries:
     def key(user_id: str) -> str:
         return user_key(user_id, "hot")
 
+    def record_args(self, spec: QuerySpec, *, now: float | None = None) -> list[object]:
+        """The arguments of ``record_hot`` after its key: member, score, how many kept, TTL."""
+        score = (time.time() if now is None else now) / self.tau
+        return [spec.member(), score, MAX_TRACKED, self.ttl_s]
+
     def record(self, user_id: str, spec: QuerySpec, *, now: float | None = None) -> None:
         """Count one use of ``spec`` by the user."""
-        score = (time.time() if now is None else now) / self.tau
         with redis_errors("hot query not recorded"):
-            self._record(keys=[self.key(user_id)], args=[spec.member(), score, MAX_TRACKED, self.ttl_s])
+            self._record(keys=[self.key(user_id)], args=self.record_args(spec, now=now))
 
     def top(self, user_id: str, n: int) -> list[QuerySpec]:
         """The user's ``n`` hottest searches, hottest first."""

@@ -56,6 +56,16 @@ class UserCacheView:
     generation_built_from: int | None
     generation_built_at: float | None
 
+    @classmethod
+    def from_reply(cls, watermark: Any, gen: Any, built_from: Any, built_at: Any) -> UserCacheView:
+        """From Redis replies: the watermark, then ``gen``, ``built_from``, ``built_at`` of the hash."""
+        return cls(
+            int(watermark or 0),
+            int(gen or 0),
+            int(built_from) if built_from is not None else None,
+            float(built_at) if built_at is not None else None,
+        )
+
 
 def query_hash(query: str, limit: int, session_id: str | None) -> str:
     """Identifies a search: the normalised query, ``limit`` and the session filter."""
@@ -88,12 +98,7 @@ class ResultCache:
             self._read_watermark(keys=[Watermarks.key(user_id)], args=[now_us()], client=pipe)
             pipe.hmget(self.generation_key(user_id), "gen", "built_from", "built_at")
             watermark, (gen, built_from, built_at) = pipe.execute()
-        return UserCacheView(
-            int(watermark or 0),
-            int(gen or 0),
-            int(built_from) if built_from is not None else None,
-            float(built_at) if built_at is not None else None,
-        )
+        return UserCacheView.from_reply(watermark, gen, built_from, built_at)
 
     def get(self, user_id: str, generation: int, qhash: str) -> L2Entry | None:
         """The entry, or None."""

@@ -22,12 +22,16 @@ return v
 
 # A reader's GET: a missing watermark is unknown, not 0. It may have been evicted or flushed after
 # a write that every older entry misses; set it to now (as a write now would) so none of them passes.
-READ_FLOORED = """
-local v = redis.call('GET', KEYS[1])
-if v then return tonumber(v) end
-redis.call('SET', KEYS[1], ARGV[1])
-return tonumber(ARGV[1])
+# As a Lua function too, so the search's one-trip lookup (tiers/l2_lookup.py) runs the same rule.
+READ_FLOORED_FN = """
+local function read_floored(key, now)
+  local v = redis.call('GET', key)
+  if v then return tonumber(v) end
+  redis.call('SET', key, now)
+  return tonumber(now)
+end
 """
+READ_FLOORED = READ_FLOORED_FN + "return read_floored(KEYS[1], ARGV[1])\n"
 
 
 def now_us() -> int:

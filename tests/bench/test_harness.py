@@ -69,6 +69,12 @@ def check_r1(r: dict) -> None:
         _ordered(r["latency_ms"][tier])
     assert r["unexpected_tier"] == {"cold": 0, "L2": 0, "L1+L4": 0}
     assert r["ratio_cold_L2"]["p50"] > 0
+    assert set(r["beside_healthz"]) == {"1", "16"}
+    for one in r["beside_healthz"].values():
+        for route in ("healthz", "L2"):
+            _ordered(one[route]["latency_ms"])
+            assert one[route]["errors"] == 0 and one[route]["req_s"] > 0
+        assert one["not_l2"] == 0 and one["ratio_p50"] > 0
 
 
 def check_r3(r: dict) -> None:

@@ -1,50 +1,20 @@
 """Rate limits per end user and per API key, and for admin/bulk paths: 429 with the headers clients read.
 
 Each test builds its own app over the session's platform with its own settings (its own keys, so
-counters start at zero, and its own budgets); everything else is the real stack.
+counters start at zero, and its own budgets; the ``limited`` fixture of this folder's conftest);
+everything else is the real stack.
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
-from typing import Any
 
 import pytest
 
-from config.settings import Settings
+from tests.support.round_trips import counted
 
 pytestmark = pytest.mark.integration
 HEADERS = ("Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-
-
-class _Configured:
-    """The session's platform seen through other settings: same services, this test's limits and keys."""
-
-    def __init__(self, platform: Any, settings: Settings) -> None:
-        self._platform = platform
-        self.settings = settings
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._platform, name)
-
-
-@pytest.fixture
-def limited(platform):  # type: ignore[no-untyped-def]
-    """``limited(**budgets)``: an app, its data key and its admin key; the shipped budgets but ``budgets``."""
-    from memcache_platform.api import create_app
-
-    def _build(**budgets: str):  # type: ignore[no-untyped-def]
-        fields = Settings.model_fields.items()
-        defaults = {name: f.default for name, f in fields if name.startswith("rate_limit_")}
-        key, admin = f"rate-{uuid.uuid4().hex}", f"rate-admin-{uuid.uuid4().hex}"
-        settings = platform.settings.model_copy(
-            update=defaults | budgets | {"api_keys": [key], "admin_api_keys": [admin]}
-        )
-        app = create_app(settings, _Configured(platform, settings))
-        return app, {"Authorization": f"Bearer {key}"}, {"Authorization": f"Bearer {admin}"}
-
-    return _build
 
 
 _written = iter(range(10**9))
@@ -142,28 +112,31 @@ def test_the_mem0_add_route_honours_the_user_limit_with_the_headers_memoryclient
         client.client.close()
 
 
-def test_the_limiter_costs_one_redis_round_trip_per_limit_headers_included(limited, user_id):
+def test_all_the_limits_of_a_request_cost_one_redis_round_trip_headers_included(
+    limited, user_id, monkeypatch
+):
     from memcache_platform.api.ratelimit import limiter
 
     app, key, _ = limited()  # writes: the user's 10/second and 300/minute, the key's 6000/minute
     client = app.test_client()
-    redis_client = limiter.storage.get_connection()
-    calls: list[Any] = []
-    original = redis_client.execute_command
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args[0])
-        return original(*args, **kwargs)
-
-    _write(client, user_id, key)  # the script is loaded once per process, before counting
-    redis_client.execute_command = counting  # counts, then does the real call
-    try:
+    _write(client, user_id, key)  # scripts loaded and connections open before counting
+    with counted(monkeypatch) as trips:
         response = _write(client, user_id, key)
-    finally:
-        del redis_client.execute_command
     assert response.status_code == 201
     assert response.headers["X-RateLimit-Limit"] == "10"  # the tightest limit's figures
-    assert calls == ["EVALSHA"] * 3  # before: one EVALSHA, then GET and TTL for the headers
+    limiter_db = limiter.storage.get_connection().connection_pool.connection_kwargs["db"]
+    # One pipeline of the three counters; before: one EVALSHA per limit, in turn.
+    assert [t.commands for t in trips if t.db == limiter_db] == [["EVALSHA"] * 3]
+
+
+def test_a_count_the_refusing_check_never_reached_is_handed_back(limited, user_id):
+    # The user's minute sorts before the key's hour: Flask-Limiter refuses on the user's limit and
+    # never checks the key's, so the key's count sent ahead in the pipeline must be taken back.
+    app, key, _ = limited(rate_limit_user_searches="1/minute", rate_limit_searches="3/hour")
+    client = app.test_client()
+    users = [f"{user_id}-a", f"{user_id}-a", f"{user_id}-b", f"{user_id}-c", f"{user_id}-d"]
+    codes = [client.get(f"/v1/users/{u}/search?q=tea", headers=key).status_code for u in users]
+    assert codes == [200, 429, 200, 200, 429]  # without the refund, c was refused: the key at 4 of 3
 
 
 def _batch(client, user: str, headers: dict[str, str], n: int):  # type: ignore[no-untyped-def]

@@ -1,0 +1,47 @@
+"""An L2 hit over HTTP costs at most two Redis round trips with the limits on, one with them off.
+
+The round trips are counted on the real connections (tests/support/round_trips.py); the app is the
+real one over the session's platform, with the shipped rate limits (``limited``, conftest.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.round_trips import Trip, counted
+
+pytestmark = pytest.mark.integration
+
+
+def _hit_trips(app, key, user_id, write, monkeypatch) -> list[Trip]:  # type: ignore[no-untyped-def]
+    """The round trips of one L2 hit, after a miss and a first hit (connections open, scripts loaded)."""
+    write(user_id, "My favourite food is pho")
+    client = app.test_client()
+    url = f"/v1/users/{user_id}/search?q=what+do+I+eat&limit=3"
+    assert [client.get(url, headers=key).json["tier"] for _ in range(2)] == ["L4", "L2"]
+    with counted(monkeypatch) as trips:
+        response = client.get(url, headers=key)
+    assert response.status_code == 200
+    assert response.json["tier"] == "L2"
+    assert response.json["results"][0]["memory"] == "Favourite food is pho"
+    return trips
+
+
+def test_an_l2_hit_with_the_default_limits_costs_two_round_trips(
+    limited, user_id, write, monkeypatch, platform
+):
+    app, key, _ = limited()  # the shipped budgets: the user's 20/second and 600/minute, the key's
+    trips = _hit_trips(app, key, user_id, write, monkeypatch)
+    # One pipeline of the three limit counters (limiter database), one lookup script on the user's slot.
+    assert sorted((t.db == platform.redis.get_connection_kwargs()["db"], t.commands) for t in trips) == [
+        (False, ["EVALSHA"] * 3),
+        (True, ["EVALSHA"]),
+    ], trips
+
+
+def test_an_l2_hit_without_limits_costs_one_round_trip(limited, user_id, write, monkeypatch):
+    app, key, _ = limited(rate_limit_enabled=False)
+    trips = _hit_trips(app, key, user_id, write, monkeypatch)
+    assert [t.commands for t in trips] == [
+        ["EVALSHA"]
+    ]  # watermark, generation, pending flag, entry and hot-query record
