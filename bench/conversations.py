@@ -240,6 +240,13 @@ class ConversationGen:
         longer = self.conversation("", index, len(conversation.turns) + turns)
         return longer.turns[len(conversation.turns) :]
 
+    def stating(self, conversation: Conversation, n: int) -> list[Turn]:
+        """The user's next ``n`` turns that state at least one fact (a turn of questions writes nothing)."""
+        ahead = 2 * n + 4
+        while len(turns := [t for t in self.continued(conversation, ahead) if t.facts]) < n:
+            ahead *= 2
+        return turns[:n]
+
     def _turn(self, speaker: _Speaker) -> Turn:
         n = int(speaker.rng.choice(SENTENCES_PER_TURN))
         kinds = speaker.rng.choice(len(self._kinds), size=n, p=self._weights)
