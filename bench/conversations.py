@@ -77,6 +77,17 @@ OTHER_TEMPLATES = [
         {"dish": DISHES, "relative": RELATIVES, "month": MONTHS, "day": [str(d) for d in range(1, 29)]},
     ),
 ]
+# Kind -> (sentence shapes, values, the extractor's category): one fact each, value kept whole.
+STATEMENTS: dict[str, tuple[list[str], list[str], str]] = {
+    "like": (["I love {}.", "I really enjoy {}.", "I like {}."], LIKES, "favorite"),
+    "dislike": (["I hate {}.", "I can not stand {}."], DISLIKES, "dislike"),
+    "skill": (["I'm good at {}."], SKILLS, "skill"),
+    "language": (["I speak {}."], LANGUAGES, "skill"),
+    "home": (["I live in {}.", "I just moved to {}."], HOMES, "profile"),
+    "job": (["I work as a {}."], JOBS, "profile"),
+    "employer": (["I work at {}."], EMPLOYERS, "profile"),
+    "name": (["My name is {}."], NAMES, "profile"),
+}
 # Sentence kinds of a turn and their weights (about 70% of sentences state a fact).
 KINDS = {
     "filler": 30,
@@ -183,31 +194,10 @@ class _Speaker:
             self.favourite_topics.add(topic)
             value = self.pick(FAVOURITES[topic])
             return f"My favourite {topic} is {value}.", Expected("favorite", value)
-        if kind == "like":
-            value = self.pick(LIKES)
-            verb = self.pick(["I love", "I really enjoy", "I like"])
-            return f"{verb} {value}.", Expected("favorite", value)
-        if kind == "dislike":
-            value = self.pick(DISLIKES)
-            return f"{self.pick(['I hate', 'I can not stand'])} {value}.", Expected("dislike", value)
-        if kind == "skill":
-            value = self.pick(SKILLS)
-            return f"I'm good at {value}.", Expected("skill", value)
-        if kind == "language":
-            value = self.pick(LANGUAGES)
-            return f"I speak {value}.", Expected("skill", value)
-        if kind == "home":
-            value = self.pick(HOMES)
-            return f"{self.pick(['I live in', 'I just moved to'])} {value}.", Expected("profile", value)
-        if kind == "job":
-            value = self.pick(JOBS)
-            return f"I work as a {value}.", Expected("profile", value)
-        if kind == "employer":
-            value = self.pick(EMPLOYERS)
-            return f"I work at {value}.", Expected("profile", value)
-        if kind == "name":
-            value = self.pick(NAMES)
-            return f"My name is {value}.", Expected("profile", value)
+        if kind in STATEMENTS:
+            templates, values, category = STATEMENTS[kind]
+            value = self.pick(values)
+            return self.pick(templates).format(value), Expected(category, value)
         template, slots = OTHER_TEMPLATES[int(self.rng.integers(len(OTHER_TEMPLATES)))]
         text = template.format(**{slot: self.pick(values) for slot, values in slots.items()})
         return f"{text}.", Expected("other", None)
