@@ -208,5 +208,10 @@ class DataGen:
 
     def zipf_ranks(self, n_items: int, n_draws: int, s: float = 1.1) -> np.ndarray:
         """``n_draws`` indices in [0, n_items), P(k) proportional to (k+1)^-s: Zipf over a finite set."""
-        weights = np.arange(1, n_items + 1, dtype=float) ** -s
-        return self.rng.choice(n_items, size=n_draws, p=weights / weights.sum())
+        return zipf(self.rng, n_items, n_draws, s)
+
+
+def zipf(rng: np.random.Generator, n_items: int, n_draws: int, s: float = 1.1) -> np.ndarray:
+    """``n_draws`` indices in [0, n_items), P(k) proportional to (k+1)^-s: Zipf over a finite set."""
+    weights = np.arange(1, n_items + 1, dtype=float) ** -s
+    return rng.choice(n_items, size=n_draws, p=weights / weights.sum())

@@ -50,6 +50,20 @@ def _latency_rows(stats: dict[str, dict], names: dict[str, str]) -> list[list[An
 LATENCY_HEADER = ["", "n", "p50", "p95", "p99", "max"]
 
 
+def dataset_line(d: dict | None) -> list[str]:
+    """The conversational data set a scenario seeded (``bench/conversations.py``), in one sentence."""
+    if not d:
+        return []
+    per_user = d.get("memories_per_user") or {}
+    return [
+        f"Data set: {d['users']:,} users × {d['turns_per_user']:,.0f} chat turns ({d['turns']:,} turns, "
+        f"{d['facts_stated']:,} facts stated), {per_user.get('mean', 0):,.0f} memories per user in L4 "
+        f"(min {per_user.get('min', 0):,}, max {per_user.get('max', 0):,}) after updates, retractions and "
+        f"restatements; seeded in {d['seed_s']['total']} s.",
+        "",
+    ]
+
+
 # --- W1 ---------------------------------------------------------------------------------------------
 W1_NAMES = {"raw": "raw `mem0.add` (in-process)", "A": "flow A (HTTP, async)", "B": "flow B (HTTP, strict)"}
 
@@ -68,7 +82,14 @@ def w1_details(r: dict) -> list[str]:
         [q, _x(r["ratio_A_raw"][q]), _ms(r["overhead_A_ms"][q]), _x(r["ratio_B_A"][q])]
         for q in ("p50", "p95", "p99")
     ]
-    return lines + _md_table(["", "A / raw", "A − raw", "B / A"], ratios)
+    lines += _md_table(["", "A / raw", "A − raw", "B / A"], ratios)
+    if "facts_per_write" in r:
+        lines += [
+            "Each write is the user's next chat turn that states a fact: "
+            f"{r['facts_per_write']} facts on average.",
+            "",
+        ]
+    return lines + dataset_line(r.get("dataset"))
 
 
 # --- W3 ---------------------------------------------------------------------------------------------
@@ -114,11 +135,17 @@ def w3_details(r: dict) -> list[str]:
         ],
     ]
     lines += _md_table(["throughput", "writes/s", "facts/s", "p50", "p95"], rows)
-    return lines + [
-        f"{load['clients']} clients, {load['writes']} turns of {load['facts_per_write']} facts on average "
-        f"for {load['users']} users, in {load['elapsed_s']} s.",
-        "",
-    ]
+    events = ", ".join(f"{n:,} {event}" for event, n in sorted(load.get("events", {}).items()))
+    return (
+        lines
+        + [
+            f"{load['clients']} clients, {load['writes']} turns of {load['facts_per_write']} facts on "
+            f"average for {load['users']} users, in {load['elapsed_s']} s"
+            + (f"; decisions: {events}." if events else "."),
+            "",
+        ]
+        + dataset_line(load.get("dataset"))
+    )
 
 
 # --- W2 ---------------------------------------------------------------------------------------------
@@ -232,9 +259,10 @@ def r2_details(r: dict) -> list[str]:
         "warm wait p50",
     ]
     note = (
-        f"{r['users']} users, Zipf(s={r['zipf_s']}) over users, {r['write_share']:.0%} of events are writes."
+        f"{r['users']} users, Zipf(s={r['zipf_s']}) over users and over each user's questions, "
+        f"{r['write_share']:.0%} of events are writes (the user's next chat turn)."
     )
-    return _md_table(header, rows) + [note, ""]
+    return _md_table(header, rows) + [note, ""] + dataset_line(r.get("dataset"))
 
 
 # --- R3 ---------------------------------------------------------------------------------------------
@@ -426,9 +454,22 @@ def m1_details(r: dict) -> list[str]:
         ]
         for name, f in r["processes"].items()
     ]
-    return _md_table(
+    lines = _md_table(
         ["process tree", "peak RSS", "processes", "RSS at end", "PSS at end", "RSS per process (MB)"], rows
     )
+    per_process = [
+        [
+            p["role"],
+            p["pid"],
+            f"{p['peak_rss_mb']:,.0f} MB",
+            f"{p['rss_now_mb']:,.0f} MB",
+            f"{p['pss_now_mb']:,.0f} MB",
+        ]
+        for p in r.get("per_process", [])
+    ]
+    if per_process:
+        lines += _md_table(["process", "pid", "peak RSS", "RSS at end", "PSS at end"], per_process)
+    return lines
 
 
 # --- K1 ---------------------------------------------------------------------------------------------

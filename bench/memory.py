@@ -11,20 +11,40 @@ import psutil
 MB = 1024 * 1024
 
 
-def tree_rss(pid: int | None) -> tuple[int, int]:
-    """(sum of RSS of the process and all its children, number of processes), in bytes."""
+# What each process of a tree is, by the tree's name: (the root's role, its children's role).
+ROLES = {"web": ("gunicorn master", "web worker"), "worker": ("Celery parent", "Celery pool child")}
+
+
+def tree_processes(pid: int | None) -> list[psutil.Process]:
+    """The process and all its children (empty when it is gone)."""
     if pid is None:
-        return 0, 0
+        return []
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0, 0
-    total = 0
+        return []
+
+
+def process_rss(procs: list[psutil.Process]) -> dict[int, int]:
+    """RSS in bytes per pid, leaving out processes that exited meanwhile."""
+    rss = {}
     for proc in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
-            total += proc.memory_info().rss
-    return total, len(procs)
+            rss[proc.pid] = proc.memory_info().rss
+    return rss
+
+
+def tree_rss(pid: int | None) -> tuple[int, int]:
+    """(sum of RSS of the process and all its children, number of processes), in bytes."""
+    procs = tree_processes(pid)
+    return sum(process_rss(procs).values()), len(procs)
+
+
+def role(tree: str, root_pid: int | None, pid: int) -> str:
+    """What ``pid`` is in the tree named ``tree`` ("web worker", "Celery pool child", ...)."""
+    root, child = ROLES.get(tree, (tree, f"{tree} child"))
+    return root if pid == root_pid else child
 
 
 class RssSampler:
@@ -35,6 +55,8 @@ class RssSampler:
         self.interval_s = interval_s
         self.peak_mb: dict[str, float] = {name: 0.0 for name in targets}
         self.processes: dict[str, int] = {name: 0 for name in targets}
+        # Per process ever seen: tree, role, pid and its own peak RSS (a restarted child is a new row).
+        self.per_process: dict[int, dict] = {}
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
@@ -47,11 +69,18 @@ class RssSampler:
         """Take one sample now; returns the current MB per target."""
         now: dict[str, float] = {}
         for name, pid_of in self.targets.items():
-            rss, count = tree_rss(pid_of())
-            now[name] = round(rss / MB, 1)
+            root_pid = pid_of()
+            procs = tree_processes(root_pid)
+            rss = process_rss(procs)
+            now[name] = round(sum(rss.values()) / MB, 1)
             if now[name] > self.peak_mb[name]:
                 self.peak_mb[name] = now[name]
-                self.processes[name] = count
+                self.processes[name] = len(procs)
+            for pid, value in rss.items():
+                row = self.per_process.setdefault(
+                    pid, {"tree": name, "role": role(name, root_pid, pid), "pid": pid, "peak_rss_mb": 0.0}
+                )
+                row["peak_rss_mb"] = max(row["peak_rss_mb"], round(value / MB, 1))
         self.samples += 1
         return now
 

@@ -1,18 +1,34 @@
-"""Seeding users with memories quickly: raw L4 adds in the bench process, then one L3/L2 build each.
+"""Seeding users with memories quickly: straight to L4 in the bench process, then one L3/L2 build each.
 
 The adds are what a write stores (the extractor's fact text and metadata). The watermark is not
 bumped (as for users written before any watermark existed: a rebuild need not wait for the burst
 to settle), the user is registered and rebuilt in-process, so it starts clean and current.
+
+Conversations (``bench/conversations.py``: hundreds of users with hundreds of turns) are replayed
+in memory through the extractor and ``supersede.plan`` to the memories the write path would leave,
+and each user's are written to Mem0's own vector store and history in one batch: seeding 200 users
+of 300 turns takes seconds, where one Mem0 ``add`` per fact would take many minutes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
+import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
 
+from bench.conversations import Conversation, Turn, describe
 from bench.data import DataGen, UserData
+from memcache_platform.extractors.base import Fact
 from memcache_platform.extractors.rules import RulesExtractor
+from memcache_platform.services import supersede
+from memcache_platform.services.supersede import Known
 
 _extractor = RulesExtractor()
+EMBED_BATCH = 512  # texts per model call while seeding
 
 
 def add_memory(stack, user_id: str, text: str) -> None:
@@ -39,3 +55,106 @@ def seed_users(
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(seed, users))
     return users
+
+
+# --- Conversations at realistic size: what L4 holds after them, written in bulk ---------------------
+
+
+def replay(turns: Sequence[Turn]) -> list[Fact]:
+    """The facts L4 holds after ``turns``, decided as the write path decides (extractor, then supersede).
+
+    In memory, with no L4 round trip: the same ``supersede.plan`` over the state so far, turn after
+    turn (ADD, UPDATE to the new value, DELETE, NONE), so hundreds of turns cost milliseconds.
+    """
+    state: dict[str, Fact] = {}
+    for turn in turns:
+        facts = _extractor.extract(turn.messages())
+        if not facts:
+            continue
+        placeholders: dict[str, str] = {}  # plan's "new-<n>" of this turn's n-th ADD -> its id here
+        for op in supersede.plan([Known(mid, fact) for mid, fact in state.items()], facts):
+            if op.event == "ADD":
+                placeholders[f"new-{len(placeholders) + 1}"] = memory_id = str(uuid.uuid4())
+                state[memory_id] = op.fact
+                continue
+            memory_id = placeholders.get(op.memory_id or "", op.memory_id or "")
+            if op.event == "UPDATE":
+                state[memory_id] = op.fact
+            elif op.event == "DELETE":
+                state.pop(memory_id, None)
+    return list(state.values())
+
+
+def _payload(user_id: str, fact: Fact, created_at: str) -> dict[str, Any]:
+    """The row Mem0's ``add(infer=False)`` stores for a rules-mode fact (checked in tests/bench)."""
+    from mem0.utils.lemmatization import lemmatize_for_bm25  # mem0 only after the stack set it offline
+
+    meta = {"user_id": user_id} | fact.metadata() | {"extractor": "rules", "role": "user"}
+    return meta | {
+        "data": fact.text,
+        "hash": hashlib.md5(fact.text.encode()).hexdigest(),  # noqa: S324 - Mem0's own content hash
+        "created_at": created_at,
+        "updated_at": created_at,
+        "text_lemmatized": lemmatize_for_bm25(fact.text),
+    }
+
+
+def write_l4(stack, user_id: str, facts: Sequence[Fact], vectors: dict[str, list[float]]) -> None:
+    """Store ``facts`` for the user as Mem0's adds would: one vector-store insert, one history batch."""
+    if not facts:
+        return
+    memory = stack.platform.mem0.backend.memory  # the local backend's ``mem0.Memory``
+    now = datetime.now(UTC).isoformat()
+    ids = [str(uuid.uuid4()) for _ in facts]
+    memory.vector_store.insert(
+        vectors=[vectors[f.text] for f in facts], ids=ids, payloads=[_payload(user_id, f, now) for f in facts]
+    )
+    rows = [
+        (str(uuid.uuid4()), mid, None, f.text, "ADD", now, now, 0, None, "user")
+        for mid, f in zip(ids, facts, strict=True)
+    ]
+    db = memory.db
+    with db._lock:  # Mem0's history file: the same rows its add writes, in one transaction
+        db.connection.executemany(
+            "INSERT INTO history (id, memory_id, old_memory, new_memory, event, created_at, updated_at,"
+            " is_deleted, actor_id, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        db.connection.commit()
+
+
+def seed_conversations(stack, conversations: Sequence[Conversation], *, build: bool = True) -> dict[str, Any]:
+    """Each user's state after their conversation in L4, registered, and (``build``) rebuilt.
+
+    Texts repeat across users ("Likes hiking"): each distinct text is embedded once, in batches.
+    Returns the data set's size and the seconds each step took.
+    """
+    started = time.perf_counter()
+    states = [replay(c.turns) for c in conversations]
+    replay_s = time.perf_counter() - started
+    texts = list(dict.fromkeys(f.text for facts in states for f in facts))
+    embedder = stack.platform.mem0.backend.memory.embedding_model
+    vectors: dict[str, list[float]] = {}
+    for start in range(0, len(texts), EMBED_BATCH):
+        chunk = texts[start : start + EMBED_BATCH]
+        vectors.update(zip(chunk, embedder.embed_batch(chunk, "add"), strict=True))
+    embed_s = time.perf_counter() - started - replay_s
+    platform = stack.platform
+
+    def seed(item: tuple[Conversation, list[Fact]]) -> None:
+        conversation, facts = item
+        write_l4(stack, conversation.user_id, facts, vectors)
+        platform.registry.seen(conversation.user_id)
+        if build:
+            platform.proactive_cache.update_user_favorite_cache(conversation.user_id, force=True)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(seed, zip(conversations, states, strict=True)))
+    return describe(conversations, [len(s) for s in states]) | {
+        "distinct_texts": len(texts),
+        "seed_s": {
+            "replay": round(replay_s, 2),
+            "embed": round(embed_s, 2),
+            "total": round(time.perf_counter() - started, 2),
+        },
+    }

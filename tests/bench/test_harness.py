@@ -47,7 +47,17 @@ def _ordered(stats: dict) -> None:
     assert 0 < stats["p50"] <= stats["p95"] <= stats["p99"] <= stats["max"]
 
 
+def _dataset(d: dict) -> None:
+    """A conversational data set was seeded and sized (bench/conversations.py)."""
+    assert d["users"] > 0 and d["turns"] == d["users"] * d["turns_per_user"]
+    assert (
+        0 < d["memories_per_user"]["min"] <= d["memories_per_user"]["mean"] <= d["memories_per_user"]["max"]
+    )
+
+
 def check_w1(r: dict) -> None:
+    _dataset(r["dataset"])
+    assert r["facts_per_write"] >= 1
     for mode in ("raw", "A", "B"):
         assert r["latency_ms"][mode]["n"] == r["rounds"]
         _ordered(r["latency_ms"][mode])
@@ -59,7 +69,9 @@ def check_w3(r: dict) -> None:
         _ordered(r["latency_ms"][facts])
     assert r["latency_ms"]["1"]["n"] == r["latency_ms"]["3"]["n"] > 0 and r["ratio_3_1"]["p50"] > 0
     load = r["throughput"]
+    _dataset(load["dataset"])
     assert load["writes"] == load["latency_ms"]["n"] and load["facts"] >= load["writes"]
+    assert sum(load["events"].values()) >= load["writes"]  # every turn decided something
     assert load["writes_per_s"] > 0 and r["throughput_vs_before"] > 0
 
 
@@ -85,6 +97,7 @@ def check_r3(r: dict) -> None:
 
 
 def check_r2(r: dict) -> None:
+    _dataset(r["dataset"])
     without, with_ = r["without_warming"], r["with_warming"]
     assert without["writes"] == with_["writes"] and without["searches"] == with_["searches"] > 0
     for f in (without, with_):
@@ -124,6 +137,10 @@ def check_m1(r: dict) -> None:
     for name in ("web", "worker"):
         assert r["processes"][name]["peak_rss_mb"] > 0
         assert r["processes"][name]["processes_at_peak"] >= 2
+    roles = [p["role"] for p in r["per_process"]]
+    assert roles.count("gunicorn master") == roles.count("Celery parent") == 1
+    assert "web worker" in roles and "Celery pool child" in roles
+    assert all(p["peak_rss_mb"] >= p["rss_now_mb"] > 0 for p in r["per_process"])  # peak: max of both
 
 
 def check_w2(r: dict) -> None:
