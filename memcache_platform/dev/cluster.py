@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
-from memcache_platform.dev.servers import free_port
+from memcache_platform.dev.servers import free_port, stop_processes, wait_until
 
 SLOTS = 16384
 BUS_OFFSET = 10_000  # Redis 6.2 listens for the cluster bus on port + 10000
@@ -38,19 +37,6 @@ def free_cluster_port() -> int:
         port = free_port()
         if port + BUS_OFFSET < 65536 and _bindable(port + BUS_OFFSET):
             return port
-
-
-def _wait(probe, timeout_s: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if value := probe():
-                return value
-        except redis.RedisError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"Redis Cluster: timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass
@@ -76,7 +62,8 @@ class RedisClusterServers:
         self.directory = self.directory.resolve()
         if not self.ports:
             self.ports = [free_cluster_port() for _ in range(self.masters)]
-        for port in self.ports:
+        for port in self.ports:  # a fresh cluster: no nodes.conf of an earlier one on this port
+            (self.directory / str(port) / "nodes.conf").unlink(missing_ok=True)
             self.start_node(port)
         share = SLOTS // len(self.ports)
         for i, port in enumerate(self.ports):
@@ -102,17 +89,21 @@ class RedisClusterServers:
             *("--cluster-require-full-coverage", "no"),
         ]
         self.procs[port] = subprocess.Popen(args, stdin=subprocess.DEVNULL)
-        _wait(self.node(port).ping, 10, f"node {port}")
+        wait_until(self.node(port).ping, 10, f"cluster node {port}")
 
     def wait_ok(self, timeout_s: float = 20) -> None:
         """Every node knows every other and says ``cluster_state:ok``."""
         for port in self.ports:
             client = self.node(port)
-            _wait(lambda c=client: c.cluster("INFO")["cluster_state"] == "ok", timeout_s, f"{port} ok")
-            _wait(
+            wait_until(
+                lambda c=client: c.cluster("INFO")["cluster_state"] == "ok",
+                timeout_s,
+                f"{port}: cluster_state ok",
+            )
+            wait_until(
                 lambda c=client: int(c.cluster("INFO")["cluster_known_nodes"]) == len(self.ports),
                 timeout_s,
-                f"{port} knowing every node",
+                f"cluster node {port} knowing every node",
             )
 
     def kill(self, port: int) -> None:
@@ -127,11 +118,4 @@ class RedisClusterServers:
 
     def stop(self) -> None:
         """Stop every node still running."""
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(10)
+        stop_processes(self.procs.values())
