@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bench.scenarios import c1_cluster
 from bench.targets import get
 
 Rows = list[tuple[str, str]]
@@ -562,6 +563,7 @@ HEADLINES: dict[str, Callable[[dict], Rows]] = {
     "F1": f1_headline,
     "S1": s1_headline,
     "S2": s2_headline,
+    "C1": c1_cluster.headline,
     "M1": m1_headline,
     "K1": k1_headline,
 }
@@ -575,6 +577,7 @@ DETAILS: dict[str, Callable[[dict], list[str]]] = {
     "F1": f1_details,
     "S1": s1_details,
     "S2": s2_details,
+    "C1": c1_cluster.details,
     "M1": m1_details,
     "K1": k1_details,
 }

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,11 @@ class Settings(BaseSettings):
 
     # --- servers -----------------------------------------------------------
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for L1/L2 and watermarks.")
+    redis_cluster: bool = Field(
+        False,
+        description="redis_url names any seed node of a Redis Cluster; needs its own broker_url"
+        " (Celery has no cluster transport).",
+    )
     broker_url: str | None = Field(None, description="Celery broker; default: redis_url, database 1.")
     result_backend: str | None = Field(None, description="Celery results; default: redis_url, database 2.")
     database_url: str = Field(
@@ -193,21 +198,38 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @model_validator(mode="after")
+    def _cluster_needs_a_broker(self) -> Settings:
+        # A cluster has database 0 only and Celery/kombu/RedBeat have no cluster transport.
+        if self.redis_cluster and not self.broker_url:
+            raise ValueError(
+                "MEMCACHE_REDIS_CLUSTER=true needs MEMCACHE_BROKER_URL: a plain Redis or sentinel:// URL"
+                " for Celery's broker (Celery has no Redis Cluster transport)"
+            )
+        return self
+
     @property
     def effective_broker_url(self) -> str:
         return self.broker_url or _redis_db_url(self.redis_url, 1)
 
     @property
+    def _broker_side_url(self) -> str:
+        """The Redis that holds Celery's other databases: the cache's, or the broker's on a cluster."""
+        return self.effective_broker_url if self.redis_cluster else self.redis_url
+
+    @property
     def effective_result_backend(self) -> str:
-        return self.result_backend or _redis_db_url(self.redis_url, 2)
+        return self.result_backend or _redis_db_url(self._broker_side_url, 2)
 
     @property
     def rate_limit_storage_url(self) -> str:
+        if self.redis_cluster:  # limits' RedisClusterStorage; its keys carry their own LIMITS: prefix
+            return "redis+cluster://" + urlsplit(self.redis_url).netloc
         return _redis_db_url(self.redis_url, 4)
 
     @property
     def redbeat_redis_url(self) -> str:
-        return _redis_db_url(self.redis_url, 3)
+        return _redis_db_url(self._broker_side_url, 3)
 
     @property
     def effective_mem0_database_url(self) -> str:

@@ -44,7 +44,7 @@ from memcache_platform.tiers.l3_store import L3Store
 from memcache_platform.tiers.l3_users import L3Users
 from memcache_platform.tiers.locks import Leases
 from memcache_platform.tiers.mem0_events import Mem0Events
-from memcache_platform.tiers.redis_client import cache_redis
+from memcache_platform.tiers.redis_client import cache_cluster, cache_redis
 from memcache_platform.tiers.sweep_progress import SweepProgress
 from memcache_platform.tiers.user_keys import UserKeys
 from memcache_platform.tiers.watermark import Watermarks
@@ -104,8 +104,10 @@ class Platform:
 
     @cached_property
     def redis(self) -> redis.Redis:
+        """The cache tiers' Redis: one server, or a Redis Cluster (``MEMCACHE_REDIS_CLUSTER``)."""
         s = self.settings
-        return cache_redis(
+        build = cache_cluster if s.redis_cluster else cache_redis
+        return build(  # type: ignore[return-value] - RedisCluster answers the same commands
             s.redis_url,
             timeout_s=s.cache_timeout_s,
             breaker_open_s=s.redis_breaker_open_s,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from bench.scenarios import (
+    c1_cluster,
     f1_freshness,
     k1_soak,
     m1_memory,
@@ -34,6 +35,7 @@ ORDER: list[ModuleType] = [
     f1_freshness,
     s1_sweep_cost,
     s2_million_users,
+    c1_cluster,
     m1_memory,
     w2_write_availability,
     k1_soak,

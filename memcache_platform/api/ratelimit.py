@@ -1,4 +1,5 @@
-"""Rate limits per end user and per API key (Flask-Limiter, fixed windows, counters in Redis db 4).
+"""Rate limits per end user and per API key (Flask-Limiter, fixed windows, counters in Redis db 4,
+or on the Redis Cluster with ``MEMCACHE_REDIS_CLUSTER``).
 
 A key is an application's backend serving all its end users, so each route kind has two budgets:
 one per user (one user cannot starve the others) and one per key (a runaway key cannot take the
@@ -38,7 +39,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from config.settings import Settings
 from memcache_platform.api.context import settings
-from memcache_platform.tiers.redis_client import cache_pool
+from memcache_platform.tiers.redis_client import cache_pool, cluster_options
 
 F = TypeVar("F", bound=Callable[..., object])
 STRATEGY = "fixed-window-with-stats"
@@ -268,18 +269,25 @@ bulk_limit = limiter.shared_limit(_budget("rate_limit_bulk"), scope="key-bulk")
 
 def init_app(app: Flask, conf: Settings) -> None:
     """Bind the limiter to ``app`` with the Redis of ``conf`` (short timeouts, fail open)."""
+    breaker = {
+        "timeout_s": conf.cache_timeout_s,
+        "breaker_open_s": conf.redis_breaker_open_s,
+        "breaker_probe_s": conf.redis_breaker_probe_s,
+    }
+    if conf.redis_cluster:  # limits' RedisClusterStorage builds its RedisCluster with these options
+        # ``url`` makes RedisCluster build its node pools from URL options, the only path that takes
+        # a connection class: each node's breaker then guards the limiter's calls too.
+        options = cluster_options(**breaker) | {"url": conf.redis_url}
+    else:
+        options = {"connection_pool": cache_pool(conf.rate_limit_storage_url, **breaker)}  # type: ignore[arg-type]
+    # Flask-Limiter merges every app's storage options into its one limiter's: each app starts afresh
+    # (the suite builds apps on one Redis and on a cluster, whose client options differ).
+    limiter._storage_options.clear()
     app.config.update(
         RATELIMIT_STORAGE_URI=conf.rate_limit_storage_url,
         # The cache's pool kind: while the server's circuit breaker is open, each limiter call fails
         # at once, Flask-Limiter falls back to memory, and its periodic re-check (a PING) is free too.
-        RATELIMIT_STORAGE_OPTIONS={
-            "connection_pool": cache_pool(
-                conf.rate_limit_storage_url,
-                timeout_s=conf.cache_timeout_s,
-                breaker_open_s=conf.redis_breaker_open_s,
-                breaker_probe_s=conf.redis_breaker_probe_s,
-            )
-        },
+        RATELIMIT_STORAGE_OPTIONS=options,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_ENABLED=conf.rate_limit_enabled,
     )

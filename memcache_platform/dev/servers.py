@@ -12,11 +12,38 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
+
+
+def wait_until(probe, timeout_s: float, what: str):  # type: ignore[no-untyped-def]
+    """``probe()``'s first truthy value, polled every 50 ms (Redis errors count as "not yet")."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if value := probe():
+                return value
+        except redis.RedisError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def stop_processes(procs: Iterable[subprocess.Popen[bytes]]) -> None:
+    """Terminate each server still running (killed after 10 s)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from memcache_platform.errors import PlatformError
-from memcache_platform.tiers.redis_client import breaker_of
+from memcache_platform.tiers.redis_client import open_breakers, ping
 from memcache_platform.wiring import Platform
 
 STARTING = "starting"  # the error of the mem0 check while this process still builds Mem0
@@ -49,7 +49,7 @@ class Readiness:
         self.timeout_s = timeout_s
         self.checks: dict[str, Callable[[], object]] = checks or {
             "mem0": lambda: _mem0_ping(p),
-            "redis": lambda: p.redis.ping(),
+            "redis": lambda: ping(p.redis),
             "l3_database": lambda: p.l3.ping(),
             "broker": lambda: p.task_queue.ping(timeout_s),
         }
@@ -66,8 +66,7 @@ class Readiness:
         results: dict[str, dict[str, Any]] = {"mem0": {"ok": False, "error": STARTING}}
         for name, future in futures.items():
             results[name] = future.result() if future.done() else {"ok": False, "error": "timeout"}
-        breaker = breaker_of(self.platform.redis)
-        if breaker is not None and breaker.is_open:
+        if open_breakers(self.platform.redis):
             results["redis"]["breaker"] = "open"
         return results
 

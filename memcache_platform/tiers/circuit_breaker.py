@@ -169,6 +169,35 @@ class _BreakerConnectionMixin:
             return super().read_response(*args, **kwargs)  # type: ignore[misc]
 
 
+def node_connection_class(
+    base: type[AbstractConnection], *, open_s: float, probe_interval_s: float, probe_timeout_s: float
+) -> type[AbstractConnection]:
+    """A connection class whose breaker is that of the node it connects to (Redis Cluster nodes).
+
+    A cluster client builds one pool per node from one class; each node gets its own breaker, so
+    a dead master costs only the users whose slots it serves.
+    """
+
+    def breaker(self: AbstractConnection) -> CircuitBreaker:
+        found = self.__dict__.get("_breaker")
+        if found is None:
+            url = f"redis://{self.host}:{self.port}/0"  # type: ignore[attr-defined]
+            found = breaker_for(
+                url, open_s=open_s, probe_interval_s=probe_interval_s, probe_timeout_s=probe_timeout_s
+            )
+            self.__dict__["_breaker"] = found
+        return found
+
+    return type(
+        f"NodeBreaker{base.__name__}", (_BreakerConnectionMixin, base), {"breaker": property(breaker)}
+    )
+
+
+def known_breaker(name: str) -> CircuitBreaker | None:
+    """The process's breaker of server ``host:port``, if one was made."""
+    return _breakers.get(name)
+
+
 _breakers: dict[str, CircuitBreaker] = {}
 _registry_lock = threading.Lock()
 

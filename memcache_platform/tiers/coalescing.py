@@ -11,7 +11,7 @@ import contextlib
 import redis
 
 from memcache_platform.tiers.locks import Leases
-from memcache_platform.tiers.redis_client import redis_errors, user_key
+from memcache_platform.tiers.redis_client import REDIS_ERRORS, redis_errors, user_key
 
 
 class RebuildCoordinator:
@@ -41,7 +41,7 @@ class RebuildCoordinator:
 
     def unmark_pending(self, user_id: str) -> None:
         """Clear the flag after a failed enqueue, so the next write tries again."""
-        with contextlib.suppress(redis.RedisError):  # it expires by itself
+        with contextlib.suppress(*REDIS_ERRORS):  # it expires by itself
             self.client.delete(self.pending_key(user_id))
 
     def take_pending(self, user_id: str) -> bool:

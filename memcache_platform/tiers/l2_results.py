@@ -17,8 +17,8 @@ from typing import Any
 import redis
 
 from memcache_platform.tiers.l1_embeddings import normalize_query
-from memcache_platform.tiers.redis_client import redis_errors, user_key
-from memcache_platform.tiers.watermark import READ_FLOORED, Watermarks, now_us
+from memcache_platform.tiers.redis_client import redis_errors, scan_user, user_key
+from memcache_platform.tiers.watermark import READ_FLOORED_FN, Watermarks, now_us
 
 # Publish generation ARGV[1] only if it is newer than the published one: a slow rebuild that
 # finishes after a faster, later one must not roll the user back.
@@ -28,6 +28,18 @@ if tonumber(ARGV[1]) <= current then return 0 end
 redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'built_from', ARGV[2], 'built_at', ARGV[3])
 return 1
 """
+
+# READ_FLOORED on KEYS[1] (the watermark) and the published generation of KEYS[2], in one call.
+# One script rather than a pipeline holding a script: on a cluster a pipelined EVALSHA cannot load
+# a script a restarted master lost (NOSCRIPT), and both keys share the user's hash tag (one slot).
+_STATE = (
+    READ_FLOORED_FN
+    + """
+local wm = read_floored(KEYS[1], ARGV[1])
+local gen = redis.call('HMGET', KEYS[2], 'gen', 'built_from', 'built_at')
+return {wm, gen[1], gen[2], gen[3]}
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,7 @@ class ResultCache:
         self.client = client
         self.ttl_s = ttl_s
         self._publish = client.register_script(_PUBLISH)
-        self._read_watermark = client.register_script(READ_FLOORED)
+        self._state = client.register_script(_STATE)
 
     @staticmethod
     def generation_key(user_id: str) -> str:
@@ -93,11 +105,9 @@ class ResultCache:
     def state(self, user_id: str) -> UserCacheView:
         """Watermark and generation of the user."""
         with redis_errors("L2 unavailable"):
-            pipe = self.client.pipeline(transaction=False)
             # Floored: a watermark evicted after a write must not let an older entry pass as current.
-            self._read_watermark(keys=[Watermarks.key(user_id)], args=[now_us()], client=pipe)
-            pipe.hmget(self.generation_key(user_id), "gen", "built_from", "built_at")
-            watermark, (gen, built_from, built_at) = pipe.execute()
+            keys = [Watermarks.key(user_id), self.generation_key(user_id)]
+            watermark, gen, built_from, built_at = self._state(keys=keys, args=[now_us()])
         return UserCacheView.from_reply(watermark, gen, built_from, built_at)
 
     def get(self, user_id: str, generation: int, qhash: str) -> L2Entry | None:
@@ -124,6 +134,5 @@ class ResultCache:
 
     def count(self, user_id: str, generation: int) -> int:
         """Entries stored under ``generation`` (SCAN within the user's hash slot)."""
-        pattern = user_key(user_id, f"g{generation}:q:*")
         with redis_errors("L2 unavailable"):
-            return sum(1 for _ in self.client.scan_iter(match=pattern, count=500))
+            return sum(1 for _ in scan_user(self.client, user_id, f"g{generation}:q:*"))

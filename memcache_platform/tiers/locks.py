@@ -7,7 +7,7 @@ import secrets
 
 import redis
 
-from memcache_platform.tiers.redis_client import redis_errors
+from memcache_platform.tiers.redis_client import REDIS_ERRORS, redis_errors
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -41,10 +41,10 @@ class Leases:
         """Extend a lease we still hold; False if it expired (or Redis is away)."""
         try:
             return bool(self._renew(keys=[key], args=[token, ttl_ms]))
-        except redis.RedisError:
+        except REDIS_ERRORS:
             return False
 
     def release(self, key: str, token: str) -> None:
         """Release the lease if it is still ours (it may have expired and passed to another owner)."""
-        with contextlib.suppress(redis.RedisError):  # it expires by itself
+        with contextlib.suppress(*REDIS_ERRORS):  # it expires by itself
             self._release(keys=[key], args=[token])

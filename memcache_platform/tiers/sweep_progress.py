@@ -8,6 +8,7 @@ from typing import Any
 import redis
 
 from memcache_platform.tiers.locks import Leases
+from memcache_platform.tiers.redis_client import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 PROGRESS_TTL_S = 24 * 3600
@@ -30,7 +31,7 @@ class SweepProgress:
             if self.client.set(RUNNING_KEY, sweep_id, nx=True, ex=ttl_s):
                 return None
             running = self.client.get(RUNNING_KEY)
-        except redis.RedisError:
+        except REDIS_ERRORS:
             return None  # without Redis there is nothing to coordinate on: run
         return running.decode() if running else None
 
@@ -42,7 +43,7 @@ class SweepProgress:
         """The sweep's progress ({} when unknown or Redis is down)."""
         try:
             raw = self.client.hgetall(self.key(sweep_id))
-        except redis.RedisError:
+        except REDIS_ERRORS:
             return {}
         return {k.decode(): _number(v.decode()) for k, v in raw.items()}
 
@@ -53,7 +54,7 @@ class SweepProgress:
             pipe.hset(self.key(sweep_id), mapping={k: str(v) for k, v in values.items()})
             pipe.expire(self.key(sweep_id), PROGRESS_TTL_S)
             pipe.execute()
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("sweep %s: progress not recorded (%s)", sweep_id, exc)
 
     def advance(self, sweep_id: str, *, done: int, failed: int) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class SweepProgress:
             pipe.hincrby(self.key(sweep_id), "done", done)
             pipe.hincrby(self.key(sweep_id), "failed", failed)
             pipe.execute()
-        except redis.RedisError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("sweep %s: progress not recorded (%s)", sweep_id, exc)
         return self.read(sweep_id)
 

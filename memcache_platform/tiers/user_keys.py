@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from memcache_platform.tiers.redis_client import redis_errors, user_key
+from memcache_platform.tiers.redis_client import redis_errors, scan_user
 
 SCAN_BATCH = 500
 
@@ -18,8 +18,8 @@ class UserKeys:
     def delete_all(self, user_id: str, *, keep: str | None = None) -> int:
         """Delete every key of the user but ``keep`` (a lock the caller releases); how many there were."""
         with redis_errors("user erased from L4 and L3, not yet from Redis"):
-            matched = self.client.scan_iter(match=user_key(user_id, "*"), count=SCAN_BATCH)
+            matched = scan_user(self.client, user_id, "*", count=SCAN_BATCH)
             keys = [k for k in matched if k.decode() != keep]
             for start in range(0, len(keys), SCAN_BATCH):  # bounded DELs, never one unbounded call
-                self.client.delete(*keys[start : start + SCAN_BATCH])
+                self.client.delete(*keys[start : start + SCAN_BATCH])  # one slot: the user's tag
         return len(keys)

