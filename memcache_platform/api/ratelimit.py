@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import redis
 from flask import Flask, g, has_app_context, request
 from flask_limiter import Limiter
 from limits import RateLimitItem
@@ -80,7 +81,7 @@ class FixedWindowWithStats(FixedWindowRateLimiter):
 
     def prefetch(self, hits: list[Hit]) -> None:
         """Count ``hits`` in one round trip; a failure leaves each hit to count itself (and fall back)."""
-        if not hits or not isinstance(self.storage, RedisStorage):
+        if not hits or not self._batchable():
             return
         calls = [
             ([self.storage.prefixed_key(i.key_for(*ids))], [i.get_expiry(), cost]) for i, ids, cost in hits
@@ -96,10 +97,17 @@ class FixedWindowWithStats(FixedWindowRateLimiter):
     def refund_unused(self) -> None:
         """Hand back the prefetched hits that no check took (best effort)."""
         unused = g.pop("ratelimit_prefetched", None) if has_app_context() else None
-        if unused and isinstance(self.storage, RedisStorage):
+        if unused and self._batchable():
             calls = [([self.storage.prefixed_key(key)], [cost]) for key, cost in unused]
             with contextlib.suppress(RedisError):
                 self._pipelined(_REFUND, calls)
+
+    def _batchable(self) -> bool:
+        """Pipelines of EVALSHA: on one Redis. redis-py's cluster pipelines refuse scripts, so on a
+        Redis Cluster each limit counts itself (one call each, on the node of its key)."""
+        if not isinstance(self.storage, RedisStorage):
+            return False
+        return not isinstance(self.storage.get_connection(), redis.RedisCluster)
 
     def _script(self, source: str) -> Script:
         """``source`` registered once per storage connection."""
