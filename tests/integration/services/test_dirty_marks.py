@@ -14,7 +14,7 @@ from memcache_platform.services.dirty_marks import DirtyMarker
 from memcache_platform.services.summary import FavoriteSummary
 from memcache_platform.tiers.l3_store import L3Build, L3Store
 from tests.support.metrics import sample
-from tests.support.tcp_proxy import TcpProxy
+from memcache_platform.dev.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 
 from config.celeryconfig import task_reject_on_worker_lost
 from tasks import update_user_favorite_cache
-from tests.support.tcp_proxy import TcpProxy
+from memcache_platform.dev.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
