@@ -40,7 +40,14 @@ def _write_mode(default: str) -> str:
 @write_limits()
 @operation(
     "Extract facts from chat messages, write them to Mem0, hand off the rebuild",
-    {201: Answer(MemoriesWritten, "memories written")},
+    {
+        201: Answer(MemoriesWritten, "memories written"),
+        202: Answer(
+            MemoriesWritten,
+            "strict mode behind the hosted backend: its adds did not finish within "
+            "MEMCACHE_MEM0_STRICT_EVENT_WAIT_S; pending, handed off as in flow A",
+        ),
+    },
     errors=(400, 401, 403, 413, 415, 429, 502, 503),
     path=UserPath,
     body=memory_create,
@@ -57,16 +64,16 @@ def create(path: UserPath, body: MemoryCreate) -> tuple[Response, int]:
     )
     handoff = result.handoff
     cache: dict[str, Any] = {"mode": mode}
-    if mode == "strict":
+    if mode == "strict" and handoff is None:
         cache |= {"rebuild": result.rebuild, "watermark": (result.rebuild or {}).get("built_from_watermark")}
-    else:
+    else:  # flow A, or flow B whose hosted adds outlasted the wait (then handed off as in flow A)
         cache |= {
             "handoff": handoff.handoff if handoff else "skipped",
             "watermark": handoff.watermark if handoff else None,
         }
     memories = [_memory(m) for m in result.memories]
     written = {"memories": memories, "cache": cache, "pending": result.pending, "event_ids": result.event_ids}
-    return jsonify(written), 201
+    return jsonify(written), 202 if mode == "strict" and result.pending else 201
 
 
 @bp.get("")

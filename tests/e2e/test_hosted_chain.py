@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from memcache_platform.dev.hosted_chain import HostedChain
-from tests.conftest import API_KEY
+from tests.conftest import ADMIN_KEY, API_KEY
 from tests.support.metrics import sample
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -190,6 +190,95 @@ def test_a_build_from_before_the_event_ended_is_not_served_after_it(chain, user,
     favorites = client.get(f"/v1/users/{user}/favorites", headers=AUTH).json
     assert "green tea" in str(favorites["favorites"]), favorites
     tasks.rebuilt()
+
+
+STRICT = {"Authorization": f"Bearer {ADMIN_KEY}", "X-Write-Mode": "strict"}
+
+
+def test_strict_waits_for_the_event_then_rebuilds_inline(chain, user):
+    """Flow B: answered once the add SUCCEEDED and the tiers were rebuilt from an L4 that has it.
+
+    B holds the add for 0.6 s (longer than A's inline rebuild takes), so a strict write that rebuilt
+    without waiting would warm L2 without the memory.
+    """
+    a, b, client, tasks = chain["a"], chain["b"], chain["client"], chain["tasks"]
+    _write(client, user, "I'm good at Rust")
+    tasks.finish()
+    tasks.rebuilt()
+    _search(client, user)  # a hot query, warmed by the inline rebuild
+    held = HeldStandIn(b, user)
+    threading.Timer(0.6, held.release).start()
+    response = client.post(
+        f"/v1/users/{user}/memories",
+        json={"messages": [{"role": "user", "content": "My favourite drink is green tea"}]},
+        headers=STRICT,
+    )
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["pending"] is False and body["event_ids"] == [] and tasks.follows == []
+    (memory,) = body["memories"]
+    assert memory["id"] == b.mem0.get(memory["id"], user_id=user).id and "event_id" not in memory
+    assert body["cache"]["mode"] == "strict" and body["cache"]["rebuild"]["outcome"] == "rebuilt"
+    assert a.l3.get(user).built_from_watermark == body["cache"]["watermark"]
+    found = _search(client, user)  # at once, no worker: the strict answer's promise
+    assert found["tier"] == "L2" and found["pending"] is False
+    assert any("green tea" in hit["memory"] for hit in found["results"])
+    status = client.get(f"/v1/users/{user}/cache", headers=AUTH).json
+    assert status["mem0_events"] == {"pending": [], "failed": []}
+
+
+def test_strict_past_its_wait_answers_202_and_hands_off(chain, user, wait_for):
+    """An add still queued at the bound: 202 pending, followed by the worker as in flow A."""
+    a, b, client, tasks = chain["a"], chain["b"], chain["client"], chain["tasks"]
+    tasks.released.clear()
+    held = HeldStandIn(b, user)
+    a.extraction.strict_event_wait_s = 0.3  # A's platform is this module's: restored below
+    try:
+        response = client.post(
+            f"/v1/users/{user}/memories",
+            json={"messages": [{"role": "user", "content": "My favourite drink is oolong"}]},
+            headers=STRICT,
+        )
+    finally:
+        a.extraction.strict_event_wait_s = a.settings.mem0_strict_event_wait_s
+        held.release()
+    assert response.status_code == 202, response.json
+    body = response.json
+    assert body["pending"] is True and len(body["event_ids"]) == 1 and len(tasks.follows) == 1
+    assert body["cache"]["mode"] == "strict" and body["cache"]["handoff"] in ("queued", "coalesced")
+    status = client.get(f"/v1/users/{user}/cache", headers=AUTH).json
+    assert status["mem0_events"]["pending"] == body["event_ids"]
+    _settled(b, body["event_ids"], wait_for)
+    (outcome,) = tasks.finish()
+    assert outcome.status == "SUCCEEDED"
+    assert any("oolong" in hit["memory"] for hit in _search(client, user)["results"])
+    tasks.rebuilt()
+
+
+def test_strict_with_a_failed_event_answers_502_recorded(chain, user, wait_for):
+    """The stand-in reports the held add FAILED (``set_status``, as tests do): 502, recorded, unmarked."""
+    a, b, client = chain["a"], chain["b"], chain["client"]
+    held = HeldStandIn(b, user)
+
+    def fail_it() -> None:
+        queued = wait_for(lambda: list(a.mem0_event_marks.pending(user)), 10)
+        b.compat_events.set_status(queued[0], "FAILED", detail="quota exceeded")
+
+    threading.Thread(target=fail_it, daemon=True).start()
+    try:
+        response = client.post(
+            f"/v1/users/{user}/memories",
+            json={"messages": [{"role": "user", "content": "My favourite drink is yerba mate"}]},
+            headers=STRICT,
+        )
+    finally:
+        held.release()
+    assert response.status_code == 502, response.json
+    error = response.json["error"]
+    assert error["code"] == "mem0_event_failed" and "quota exceeded" in error["message"]
+    status = client.get(f"/v1/users/{user}/cache", headers=AUTH).json
+    assert status["mem0_events"]["pending"] == []
+    assert [f["detail"] for f in status["mem0_events"]["failed"]] == ["quota exceeded"]
 
 
 def test_the_mem0_compatible_add_of_a_answers_201_pending(chain, user, wait_for):
