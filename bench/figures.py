@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bench import h1_report
 from bench.targets import get
 
 Rows = list[tuple[str, str]]
@@ -497,6 +498,7 @@ HEADLINES: dict[str, Callable[[dict], Rows]] = {
     "R2": r2_headline,
     "R3": r3_headline,
     "F1": f1_headline,
+    "H1": h1_report.headline,
     "S1": s1_headline,
     "S2": s2_headline,
     "M1": m1_headline,
@@ -510,6 +512,7 @@ DETAILS: dict[str, Callable[[dict], list[str]]] = {
     "R2": r2_details,
     "R3": r3_details,
     "F1": f1_details,
+    "H1": h1_report.details,
     "S1": s1_details,
     "S2": s2_details,
     "M1": m1_details,
