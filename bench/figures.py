@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bench import h1_report
 from bench.scenarios import c1_cluster
 from bench.targets import get
 
@@ -561,6 +562,7 @@ HEADLINES: dict[str, Callable[[dict], Rows]] = {
     "R2": r2_headline,
     "R3": r3_headline,
     "F1": f1_headline,
+    "H1": h1_report.headline,
     "S1": s1_headline,
     "S2": s2_headline,
     "C1": c1_cluster.headline,
@@ -575,6 +577,7 @@ DETAILS: dict[str, Callable[[dict], list[str]]] = {
     "R2": r2_details,
     "R3": r3_details,
     "F1": f1_details,
+    "H1": h1_report.details,
     "S1": s1_details,
     "S2": s2_details,
     "C1": c1_cluster.details,

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench import h1_report
+
 Results = dict[str, Any]
 Check = tuple[str, str, bool | None]  # (measured, goal, passed); passed None: not measurable
 
@@ -194,6 +196,15 @@ TARGETS: list[Target] = [
     Target("R2", "R2", "L2 hit ratio with warming on the Zipf(1.1) stream", _r2),
     Target("R3", "R3", "At most 2 L4 searches for 200 concurrent identical misses", _r3),
     Target("F1", "F1", "Freshness p99 below 1 s with the worker running", _f1),
+    Target(
+        "H1-search",
+        "H1",
+        "Hosted: an L2 hit is at least 50× faster than the raw hosted search",
+        h1_report.search_target,
+    ),
+    Target(
+        "H1-write", "H1", "Hosted: flow A adds at most 2 ms to the raw add at p50", h1_report.write_target
+    ),
     Target("S1", "S1", "A sweep with nothing dirty skips at least 5,000 users/s (planner)", _s1),
     Target("S2", "S2", "A quiet sweep of 1,000,000 users plans in under 60 s", _s2),
     Target("K1-writes", "K1", "Soak: every accepted write converges to L3 after the faults", _k1_writes),

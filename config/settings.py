@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     mem0_event_deadline_s: float = Field(
         900.0, gt=0, description="Hosted async adds: stop following an event this long after it was accepted."
     )
+    mem0_strict_event_wait_s: float = Field(
+        10.0,
+        ge=0,
+        description="Strict writes behind the hosted backend: how long the request waits for its queued "
+        "adds before answering 202 pending (the worker follows them then).",
+    )
     mem0_pending_ttl_s: int = Field(
         1800, gt=0, description="Life of a user's pending-event marker (searches bypass L2 while it is set)."
     )

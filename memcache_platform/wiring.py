@@ -232,7 +232,8 @@ class Platform:
             extractor=self.settings.extractor,
             strict_rebuild=self.proactive_cache.rebuild_now,
             watermarks=self.watermarks,
-            on_pending=self.mem0_events.accepted,
+            events=self.mem0_events,
+            strict_event_wait_s=self.settings.mem0_strict_event_wait_s,
         )
 
     @cached_property

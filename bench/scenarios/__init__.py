@@ -14,6 +14,7 @@ from types import ModuleType
 from bench.scenarios import (
     c1_cluster,
     f1_freshness,
+    h1_hosted,
     k1_soak,
     m1_memory,
     r1_read_latency,
@@ -33,6 +34,7 @@ ORDER: list[ModuleType] = [
     r3_stampede,
     r2_hit_ratio,
     f1_freshness,
+    h1_hosted,
     s1_sweep_cost,
     s2_million_users,
     c1_cluster,

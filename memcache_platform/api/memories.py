@@ -41,7 +41,14 @@ def write_mode(default: str) -> str:
 @write_limits()
 @operation(
     "Extract facts from chat messages, write them to Mem0, hand off the rebuild",
-    {201: Answer(MemoriesWritten, "memories written")},
+    {
+        201: Answer(MemoriesWritten, "memories written"),
+        202: Answer(
+            MemoriesWritten,
+            "strict mode behind the hosted backend: its adds did not finish within "
+            "MEMCACHE_MEM0_STRICT_EVENT_WAIT_S; pending, handed off as in flow A",
+        ),
+    },
     errors=(400, 401, 403, 413, 415, 429, 502, 503),
     path=UserPath,
     body=memory_create,
@@ -59,18 +66,19 @@ def create(path: UserPath, body: MemoryCreate) -> tuple[Response, int]:
     memories = [memory_json(m) for m in result.memories]
     cache = write_cache(mode, result)
     written = {"memories": memories, "cache": cache, "pending": result.pending, "event_ids": result.event_ids}
-    return jsonify(written), 201
+    return jsonify(written), 202 if mode == "strict" and result.pending else 201
 
 
 def write_cache(mode: str, result: WriteResult) -> dict[str, Any]:
     """What a write did to the cache tiers: the hand-off (async) or the inline rebuild (strict)."""
     handoff = result.handoff
     cache: dict[str, Any] = {"mode": mode}
-    if mode == "strict":
+    if mode == "strict" and handoff is None:
         return cache | {
             "rebuild": result.rebuild,
             "watermark": (result.rebuild or {}).get("built_from_watermark"),
         }
+    # Flow A, or flow B whose hosted adds outlasted the wait (then handed off as in flow A).
     return cache | {
         "handoff": handoff.handoff if handoff else "skipped",
         "watermark": handoff.watermark if handoff else None,

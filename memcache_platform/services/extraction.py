@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
@@ -14,6 +14,7 @@ from memcache_platform.extractors import Extractor, RulesExtractor
 from memcache_platform.extractors.base import Fact
 from memcache_platform.services import supersede
 from memcache_platform.services.handoff import HandoffResult
+from memcache_platform.services.mem0_events import EventFollower, EventOutcome
 from memcache_platform.services.summary import fact_of
 from memcache_platform.services.supersede import Event, Known
 from memcache_platform.tiers.watermark import Watermarks
@@ -68,6 +69,13 @@ class WriteResult:
         return bool(self.event_ids)
 
 
+class StrictEventFailed(MemoryStoreError):
+    """Flow B behind the hosted backend: the platform reported an add of the request FAILED."""
+
+    code = "mem0_event_failed"
+    status = 502
+
+
 class PartialWriteError(MemoryStoreError):
     """L4 failed after some facts of the request were stored; ``details['written']`` lists them."""
 
@@ -110,6 +118,19 @@ def _within_request(ops: list[supersede.Op]) -> list[supersede.Op]:
     return [supersede.Op(op.event, op.fact, renumber.get(op.memory_id or "", op.memory_id)) for op in kept]
 
 
+def _landed(stored: list[StoredMemory], outcomes: list[EventOutcome]) -> list[StoredMemory]:
+    """The memories of SUCCEEDED events: no longer pending, with the id the platform gave them."""
+    by_event = {o.event_id: o for o in outcomes if o.status == "SUCCEEDED"}
+    landed = []
+    for memory in stored:
+        outcome = by_event.get(memory.event_id or "")
+        if outcome is not None:
+            only = outcome.memory_ids[0] if len(outcome.memory_ids) == 1 else None
+            memory = replace(memory, id=only, event_id=None)
+        landed.append(memory)
+    return landed
+
+
 class ExtractionService:
     """Extracts facts from chat messages and writes them to Mem0."""
 
@@ -121,11 +142,13 @@ class ExtractionService:
         extractor: str = "rules",
         strict_rebuild: Callable[[str], Any] | None = None,
         watermarks: Watermarks | None = None,
-        on_pending: Callable[[str, list[str]], None] | None = None,
+        events: EventFollower | None = None,
+        strict_event_wait_s: float = 0.0,
     ) -> None:
-        """``on_pending(user_id, event_ids)`` marks queued hosted adds and has a worker follow them."""
+        """``events`` marks queued hosted adds and follows them (a worker; flow B: for a bound, here)."""
         self.mem0 = mem0
-        self.on_pending = on_pending
+        self.events = events
+        self.strict_event_wait_s = strict_event_wait_s
         self.handoff = handoff
         self.strict_rebuild = strict_rebuild
         self.watermarks = watermarks
@@ -177,10 +200,12 @@ class ExtractionService:
         if not any(m.event != "NONE" for m in stored):
             return WriteResult(stored, None)  # nothing changed in L4: nothing to hand off
         pending = [m.event_id for m in stored if m.event_id is not None]
-        if pending and self.on_pending is not None:
+        if pending and self.events is not None:
+            if mode == "strict":
+                return self._strict_pending(user_id, stored, pending)
             # Marked before the hand-off's bump: no search may fill L2 under the new watermark from
             # an L4 that does not have these memories yet.
-            self.on_pending(user_id, pending)
+            self.events.accepted(user_id, pending)
         if mode == "strict":
             return WriteResult(stored, None, self._rebuild_inline(user_id, stored))
         return WriteResult(stored, self.handoff(user_id))
@@ -205,6 +230,32 @@ class ExtractionService:
             for record in self.mem0.add(message["content"], user_id=user_id, metadata=meta, run_id=session_id)
         ]
         return WriteResult(stored, self.handoff(user_id) if stored else None)
+
+    def _strict_pending(self, user_id: str, stored: list[StoredMemory], pending: list[str]) -> WriteResult:
+        """Flow B behind the hosted backend: wait (bounded) for the queued adds, then rebuild inline.
+
+        Within ``strict_event_wait_s``: bump, rebuild from an L4 that has the memories, answer them
+        with their ids. Past it: the worker follows what is left and the write is handed off as in
+        flow A, answered as still pending (202). A FAILED add fails the request once the tiers
+        reflect what L4 holds.
+        """
+        assert self.events is not None
+        self.events.accepted(user_id, pending, follow=False)  # searches skip L2 meanwhile
+        outcomes = self.events.wait(pending, self.strict_event_wait_s)
+        if not all(o.finished for o in outcomes):
+            self.events.conclude(user_id, outcomes)
+            return WriteResult(stored, self.handoff(user_id))
+        try:
+            rebuild = self._rebuild_inline(user_id, stored)
+        finally:  # after the bump: no search fills L2 from before it once the markers are gone
+            self.events.conclude(user_id, outcomes)
+        failed = [o for o in outcomes if o.status == "FAILED"]
+        if failed:
+            raise StrictEventFailed(
+                f"the hosted Mem0 platform failed {len(failed)} of the request's adds: {failed[0].detail}",
+                details={"written": [vars(m) for m in stored], "failed": [o.to_dict() for o in failed]},
+            )
+        return WriteResult(_landed(stored, outcomes), None, rebuild)
 
     def _rebuild_inline(self, user_id: str, stored: list[StoredMemory]) -> dict[str, Any]:
         """Flow B: bump the watermark and rebuild L3/L2 before answering; any failure fails the request."""

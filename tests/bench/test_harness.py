@@ -161,6 +161,18 @@ def check_w2(r: dict) -> None:
     assert r["phases"]["all up"]["A"]["success_share"] == 1.0
 
 
+def check_h1(r: dict) -> None:
+    search, write = r["search"], r["write"]
+    assert (
+        search["tiers"]["cold:L4"] == search["cold"]["n"]
+        and search["tiers"]["l2_hit:L2"] == search["l2_hit"]["n"]
+    )
+    assert all(write[name]["n"] == write["raw"]["n"] for name in ("A_compat", "A_v1", "B_v1"))
+    assert not write["errors"], write["errors"]
+    assert r["freshness"]["timeouts"] == 0 and r["freshness"]["write_to_search_ms"]["n"] >= 1
+    assert r["bill"]["searches"] > 0 and r["bill"]["b_requests"] > 0
+
+
 CHECKS = {
     "C1": check_c1,
     "W1": check_w1,
@@ -169,6 +181,7 @@ CHECKS = {
     "R3": check_r3,
     "R2": check_r2,
     "F1": check_f1,
+    "H1": check_h1,
     "S1": check_s1,
     "S2": check_s2,
     "M1": check_m1,

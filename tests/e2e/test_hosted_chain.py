@@ -2,108 +2,50 @@
 
 The real ``mem0.MemoryClient`` inside A talks HTTP, through a TCP proxy adding 150 ms to each
 request, to B: this platform's Mem0-compatible API with the hosted platform's async mode on
-(``MEMCACHE_MEM0_COMPAT_ASYNC_DEFAULT``), serving from the session's Mem0 (local backend).
+(``MEMCACHE_MEM0_COMPAT_ASYNC_DEFAULT``), serving from the session's Mem0 (local backend). The
+chain is ``memcache_platform/dev/hosted_chain.py``, which bench H1 measures too.
 
 Which worker runs A's tasks: the session's Celery worker serves the session platform (local
 backend, the session's Redis and L3), so a rebuild or event poll of A sent there would read the
 wrong L4. A's tasks run instead in threads of this process (``InlineTasks``), calling the same
 service methods as ``tasks.follow_mem0_event`` and ``tasks.update_user_favorite_cache``; a test can
 hold them to observe A while its event is pending. B's hand-offs go to the session worker as usual.
-A keeps its own Redis database and L3 database, so A's and B's cache tiers never mix.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
-import time
 import uuid
 from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY
+from memcache_platform.dev.hosted_chain import HostedChain
+from tests.conftest import ADMIN_KEY, API_KEY
 from tests.support.metrics import sample
-from tests.support.tcp_proxy import TcpProxy
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
-class InlineTasks:
-    """Platform A's task queue: its rebuilds and event polls, run in threads here (see the docstring)."""
-
-    def __init__(self) -> None:
-        self.platform: Any = None
-        self.released = threading.Event()
-        self.released.set()
-        self.follows: list[concurrent.futures.Future[Any]] = []
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="platform-a")
-
-    def enqueue_rebuild(self, user_id: str, *, force: bool = False) -> str:
-        self._pool.submit(self.platform.proactive_cache.update_user_favorite_cache, user_id, force=force)
-        return "inline"
-
-    def enqueue_follow_event(self, user_id: str, event_id: str, accepted_at: float) -> str:
-        def follow() -> Any:
-            self.released.wait(60)  # a held "worker": the event stays pending for A meanwhile
-            return self.platform.mem0_events.follow(user_id, event_id, accepted_at, time.sleep)
-
-        self.follows.append(self._pool.submit(follow))
-        return "inline"
-
-    def finish(self) -> list[Any]:
-        """Release the held polls and wait for every one of them; their outcomes."""
-        self.released.set()
-        outcomes = [f.result(timeout=30) for f in self.follows]
-        self.follows.clear()
-        return outcomes
-
-
-def _serve(app: Any) -> tuple[Any, int]:
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, server.server_port
-
-
 @pytest.fixture(scope="module")
 def chain(platform, redis_server, postgres_server):  # type: ignore[no-untyped-def]
-    from memcache_platform.api import create_app
-    from memcache_platform.db.migrate import upgrade
-    from memcache_platform.wiring import Platform
-
-    base = platform.settings
-    b = Platform(base.model_copy(update={"mem0_compat_async_default": True}), mem0=platform.mem0)
-    server_b, port_b = _serve(create_app(b.settings, platform=b))
-    proxy = TcpProxy(("127.0.0.1", port_b), latency_s=0.15)
-    proxy.set_mode("latency")
-    db_a = postgres_server.create_database("memcache_hosted_a", drop_first=True)
-    settings_a = base.model_copy(
-        update={
-            "mem0_backend": "hosted",
-            "mem0_api_key": API_KEY,
-            "mem0_host": f"http://127.0.0.1:{proxy.port}",
-            "redis_url": redis_server.url.replace("/0", "/6"),
-            "database_url": db_a,
-            "mem0_event_poll_s": 0.05,
-            "mem0_event_poll_max_s": 0.2,
-        }
+    built = HostedChain(
+        platform.settings,
+        platform.mem0,
+        api_key=API_KEY,
+        redis_url_a=redis_server.url.replace("/0", "/6"),
+        database_url_a=postgres_server.create_database("memcache_hosted_a", drop_first=True),
+        settings_a={"mem0_event_poll_s": 0.05, "mem0_event_poll_max_s": 0.2},
     )
-    upgrade(settings_a.sqlalchemy_url)
-    tasks = InlineTasks()
-    a = Platform(settings_a, task_queue=tasks)  # type: ignore[arg-type]
-    tasks.platform = a
-    app_a = create_app(settings_a, platform=a)
     yield {
-        "a": a,
-        "b": b,
-        "client": app_a.test_client(),
-        "tasks": tasks,
-        "host_b": f"http://127.0.0.1:{port_b}",
+        "a": built.a,
+        "b": built.b,
+        "client": built.app_a.test_client(),
+        "tasks": built.tasks,
+        "host_b": built.host_b,
+        "chain": built,
     }
-    proxy.close()
-    server_b.shutdown()
+    built.close()
 
 
 @pytest.fixture
@@ -186,6 +128,157 @@ def test_an_accepted_write_is_pending_then_followed_to_a_rebuild(chain, user, wa
     first, second = _search(client, user), _search(client, user)
     assert first["pending"] is False and second["tier"] == "L2"
     assert any("green tea" in hit["memory"] for hit in second["results"])
+
+
+class HeldStandIn:
+    """Occupies every thread of B's event runner, so an add queued at B stays PENDING until ``release``.
+
+    Real background adds of B (``CompatEvents.submit``) that wait on an event: the hosted platform's
+    processing time, made as long as the test needs.
+    """
+
+    def __init__(self, b: Any, user: str) -> None:
+        self.gate = threading.Event()
+
+        def held() -> list[dict[str, Any]]:
+            self.gate.wait(30)
+            return []
+
+        self.events = [
+            b.compat_events.submit(f"{user}-hold", held) for _ in range(b.settings.mem0_compat_async_workers)
+        ]
+
+    def release(self) -> None:
+        self.gate.set()
+
+
+def test_a_build_from_before_the_event_ended_is_not_served_after_it(chain, user, wait_for):
+    """The second bump: the write's own rebuild read L4 while the add was PENDING there.
+
+    That rebuild built L3 and warmed L2 under the write's watermark from an L4 without the memory.
+    Once the event SUCCEEDED and the marker is gone, only the second bump makes that build stale;
+    without it the follow-up rebuild finds the user "current" and both keep answering without it.
+    """
+    from memcache_platform.tiers.l2_results import query_hash
+
+    a, b, client, tasks = chain["a"], chain["b"], chain["client"], chain["tasks"]
+    _write(client, user, "I'm good at Rust")
+    tasks.finish()
+    tasks.rebuilt()
+    _search(client, user)  # "drink" becomes a hot query: the next rebuild warms it into L2
+
+    tasks.released.clear()
+    held = HeldStandIn(b, user)
+    try:
+        written = _write(client, user, "My favourite drink is green tea")
+        accepted = a.watermarks.current_many([user])[user]
+        tasks.rebuilt()  # the hand-off's rebuild, from an L4 that lacks the memory
+        assert b.compat_events.get(written["event_ids"][0])["status"] == "PENDING"
+    finally:
+        held.release()
+    assert a.l3.get(user).built_from_watermark == accepted
+    state = a.l2.state(user)
+    entry = a.l2.get(user, state.generation, query_hash("drink", 10, None))
+    assert state.generation_built_from == accepted and entry is not None and entry.watermark == accepted
+    assert not any("green tea" in hit["memory"] for hit in entry.results)  # filled while pending
+
+    _settled(b, written["event_ids"], wait_for)
+    (outcome,) = tasks.finish()
+    assert outcome.status == "SUCCEEDED"
+    found = _search(client, user)
+    assert found["pending"] is False and any("green tea" in hit["memory"] for hit in found["results"])
+    favorites = client.get(f"/v1/users/{user}/favorites", headers=AUTH).json
+    assert "green tea" in str(favorites["favorites"]), favorites
+    tasks.rebuilt()
+
+
+STRICT = {"Authorization": f"Bearer {ADMIN_KEY}", "X-Write-Mode": "strict"}
+
+
+def test_strict_waits_for_the_event_then_rebuilds_inline(chain, user):
+    """Flow B: answered once the add SUCCEEDED and the tiers were rebuilt from an L4 that has it.
+
+    B holds the add for 0.6 s (longer than A's inline rebuild takes), so a strict write that rebuilt
+    without waiting would warm L2 without the memory.
+    """
+    a, b, client, tasks = chain["a"], chain["b"], chain["client"], chain["tasks"]
+    _write(client, user, "I'm good at Rust")
+    tasks.finish()
+    tasks.rebuilt()
+    _search(client, user)  # a hot query, warmed by the inline rebuild
+    held = HeldStandIn(b, user)
+    threading.Timer(0.6, held.release).start()
+    response = client.post(
+        f"/v1/users/{user}/memories",
+        json={"messages": [{"role": "user", "content": "My favourite drink is green tea"}]},
+        headers=STRICT,
+    )
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["pending"] is False and body["event_ids"] == [] and tasks.follows == []
+    (memory,) = body["memories"]
+    assert memory["id"] == b.mem0.get(memory["id"], user_id=user).id and "event_id" not in memory
+    assert body["cache"]["mode"] == "strict" and body["cache"]["rebuild"]["outcome"] == "rebuilt"
+    assert a.l3.get(user).built_from_watermark == body["cache"]["watermark"]
+    found = _search(client, user)  # at once, no worker: the strict answer's promise
+    assert found["tier"] == "L2" and found["pending"] is False
+    assert any("green tea" in hit["memory"] for hit in found["results"])
+    status = client.get(f"/v1/users/{user}/cache", headers=AUTH).json
+    assert status["mem0_events"] == {"pending": [], "failed": []}
+
+
+def test_strict_past_its_wait_answers_202_and_hands_off(chain, user, wait_for):
+    """An add still queued at the bound: 202 pending, followed by the worker as in flow A."""
+    a, b, client, tasks = chain["a"], chain["b"], chain["client"], chain["tasks"]
+    tasks.released.clear()
+    held = HeldStandIn(b, user)
+    a.extraction.strict_event_wait_s = 0.3  # A's platform is this module's: restored below
+    try:
+        response = client.post(
+            f"/v1/users/{user}/memories",
+            json={"messages": [{"role": "user", "content": "My favourite drink is oolong"}]},
+            headers=STRICT,
+        )
+    finally:
+        a.extraction.strict_event_wait_s = a.settings.mem0_strict_event_wait_s
+        held.release()
+    assert response.status_code == 202, response.json
+    body = response.json
+    assert body["pending"] is True and len(body["event_ids"]) == 1 and len(tasks.follows) == 1
+    assert body["cache"]["mode"] == "strict" and body["cache"]["handoff"] in ("queued", "coalesced")
+    status = client.get(f"/v1/users/{user}/cache", headers=AUTH).json
+    assert status["mem0_events"]["pending"] == body["event_ids"]
+    _settled(b, body["event_ids"], wait_for)
+    (outcome,) = tasks.finish()
+    assert outcome.status == "SUCCEEDED"
+    assert any("oolong" in hit["memory"] for hit in _search(client, user)["results"])
+    tasks.rebuilt()
+
+
+def test_strict_with_a_failed_event_answers_502_recorded(chain, user, wait_for):
+    """The stand-in reports the held add FAILED (``set_status``, as tests do): 502, recorded, unmarked."""
+    a, b, client = chain["a"], chain["b"], chain["client"]
+    held = HeldStandIn(b, user)
+
+    def fail_it() -> None:
+        queued = wait_for(lambda: list(a.mem0_event_marks.pending(user)), 10)
+        b.compat_events.set_status(queued[0], "FAILED", detail="quota exceeded")
+
+    threading.Thread(target=fail_it, daemon=True).start()
+    try:
+        response = client.post(
+            f"/v1/users/{user}/memories",
+            json={"messages": [{"role": "user", "content": "My favourite drink is yerba mate"}]},
+            headers=STRICT,
+        )
+    finally:
+        held.release()
+    assert response.status_code == 502, response.json
+    error = response.json["error"]
+    assert error["code"] == "mem0_event_failed" and "quota exceeded" in error["message"]
+    status = client.get(f"/v1/users/{user}/cache", headers=AUTH).json
+    assert status["mem0_events"]["pending"] == []
+    assert [f["detail"] for f in status["mem0_events"]["failed"]] == ["quota exceeded"]
 
 
 def test_the_mem0_compatible_add_of_a_answers_201_pending(chain, user, wait_for):

@@ -11,9 +11,9 @@ import pytest
 
 from config.settings import Settings
 from memcache_platform.api import create_app
+from memcache_platform.dev.tcp_proxy import TcpProxy
 from memcache_platform.wiring import Platform
 from tests.conftest import API_KEY
-from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

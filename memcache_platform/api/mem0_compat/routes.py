@@ -127,7 +127,7 @@ def _page_url(page: int | None, size: int) -> str | None:
 
 
 def _cache(mode: str, result: Any) -> dict[str, Any]:
-    if mode == "strict":
+    if mode == "strict" and result.handoff is None:
         return {
             "mode": mode,
             "rebuild": result.rebuild,
@@ -161,6 +161,7 @@ def ping(query: m.Mem0Query) -> Response:
     {
         200: Answer(a.AddAnswer, "written (results), or queued in async_mode (event_id, PENDING)"),
         201: Answer(a.AddAnswer, "accepted by the hosted Mem0 behind this platform: pending events"),
+        202: Answer(a.AddAnswer, "strict mode: the hosted Mem0's adds outlasted the wait; pending"),
     },
     errors=(*BODY_ERRORS, 429, 502),
     security=("mem0_token", "bearer"),
@@ -198,7 +199,9 @@ def add(query: m.Mem0Query, body: Any) -> Response | tuple[Response, int]:
     added = [compat.added_json(memory, scope) for memory in result.memories if memory.event != "NONE"]
     answer = {"results": added, "cache": _cache(mode, result)}
     if result.pending:  # fronting the hosted platform, which queued the adds
-        return jsonify(answer | {"pending": True, "event_ids": result.event_ids}), 201
+        # Strict: they outlasted MEMCACHE_MEM0_STRICT_EVENT_WAIT_S and were handed off as in flow A.
+        status = 202 if mode == "strict" else 201
+        return jsonify(answer | {"pending": True, "event_ids": result.event_ids}), status
     return jsonify(answer)
 
 

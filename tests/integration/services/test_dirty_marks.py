@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from memcache_platform.dev.servers import free_port
+from memcache_platform.dev.tcp_proxy import TcpProxy
 from memcache_platform.services.dirty_marks import DirtyMarker
 from memcache_platform.services.summary import FavoriteSummary
 from memcache_platform.tiers.l3_store import L3Build, L3Store
 from tests.support.metrics import sample
-from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from config.celeryconfig import task_reject_on_worker_lost
+from memcache_platform.dev.tcp_proxy import TcpProxy
 from tasks import update_user_favorite_cache
-from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]

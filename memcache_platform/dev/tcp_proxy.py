@@ -1,7 +1,8 @@
 """A TCP proxy for fault injection: forwards to a server, or delays, or drops, on command.
 
 Stands between Mem0 and its PostgreSQL in tests, so "Mem0 slow" and "Mem0 unreachable" are real
-network conditions for the platform's code, not mocks.
+network conditions for the platform's code, not mocks; and between two platforms (the hosted chain,
+``dev/hosted_chain.py``) as the hosted Mem0 platform's network, in the tests and bench H1.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ class TcpProxy:
 
     "latency" holds each chunk a client sends (one HTTP request, on a kept-alive connection) for
     ``latency_s`` before forwarding it, answers untouched: a remote service's per-request cost, as
-    the hosted Mem0 platform's ≈150 ms search (the Mem0 paper: p50 0.148 s).
+    the hosted Mem0 platform's ≈150 ms search (the Mem0 paper: p50 0.148 s). ``requests`` counts
+    the requests clients sent (a chunk after a pause of over 5 ms starts one), in every mode.
     """
 
     def __init__(
@@ -31,6 +33,7 @@ class TcpProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._conns: list[socket.socket] = []
+        self.requests = 0
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -82,8 +85,11 @@ class TcpProxy:
                 if self.mode == "delay":
                     time.sleep(self.delay_s)
                 # The rest of a request sent in several writes (headers, then body) is not held again.
-                if self.mode == "latency" and upward and time.monotonic() - last > 0.005:
-                    time.sleep(self.latency_s)
+                if upward and time.monotonic() - last > 0.005:
+                    with self._lock:
+                        self.requests += 1
+                    if self.mode == "latency":
+                        time.sleep(self.latency_s)
                 last = time.monotonic()
                 if self.mode == "drop":
                     break
