@@ -209,3 +209,37 @@ def sweep_now(platform, celery_worker, wait_for):  # type: ignore[no-untyped-def
 def no_sweep_running(platform, wait_for):  # type: ignore[no-untyped-def]
     """Wait for any sweep started by an earlier test (fuzzing, beat) to finish: sweeps run one at a time."""
     assert wait_for(lambda: not platform.redis.exists("mc:sweep-running"), timeout=120)
+
+
+class _Configured:
+    """The session's platform seen through other settings: same services, a test's limits and keys."""
+
+    def __init__(self, platform, settings) -> None:  # type: ignore[no-untyped-def]
+        self._platform = platform
+        self.settings = settings
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._platform, name)
+
+
+@pytest.fixture
+def limited(platform):  # type: ignore[no-untyped-def]
+    """``limited(**budgets)``: an app, its data key and its admin key; the shipped budgets but ``budgets``.
+
+    An app over the session's platform with settings of the test's own (its own keys, so counters
+    start at zero).
+    """
+    from config.settings import Settings
+    from memcache_platform.api import create_app
+
+    def _build(**budgets: str):  # type: ignore[no-untyped-def]
+        fields = Settings.model_fields.items()
+        defaults = {name: f.default for name, f in fields if name.startswith("rate_limit_")}
+        key, admin = f"rate-{uuid.uuid4().hex}", f"rate-admin-{uuid.uuid4().hex}"
+        settings = platform.settings.model_copy(
+            update=defaults | budgets | {"api_keys": [key], "admin_api_keys": [admin]}
+        )
+        app = create_app(settings, _Configured(platform, settings))
+        return app, {"Authorization": f"Bearer {key}"}, {"Authorization": f"Bearer {admin}"}
+
+    return _build

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from tests.conftest import API_KEY, TENANT_KEY
-from tests.integration.api.test_rate_limits import limited  # noqa: F401 - the fixture
 from tests.support.metrics import sample
 
 pytestmark = pytest.mark.integration
@@ -225,7 +224,7 @@ def test_reset_with_a_tenant_key_erases_the_tenants_users_only(connect, user_id,
     assert len(platform.mem0.get_all(user_id=user_id)) == 1  # beyond the tenant: untouched
 
 
-def test_batches_and_feedback_share_the_keys_write_budget_one_count_per_batch(limited, user_id, platform):  # noqa: F811
+def test_batches_and_feedback_share_the_keys_write_budget_one_count_per_batch(limited, user_id, platform):
     from mem0 import MemoryClient
     from mem0.exceptions import RateLimitError
 

@@ -1,7 +1,7 @@
 """Rate limits per end user and per API key, and for admin/bulk paths: 429 with the headers clients read.
 
 Each test builds its own app over the session's platform with its own settings (its own keys, so
-counters start at zero, and its own budgets; the ``limited`` fixture of this folder's conftest);
+counters start at zero, and its own budgets; the ``limited`` fixture of tests/conftest.py);
 everything else is the real stack.
 """
 
