@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import API_KEY, TENANT_KEY
-from tests.integration.api.test_rate_limits import limited  # noqa: F401 - the fixture
+from tests.integration.api.conftest import limited  # noqa: F401 - the fixture
 from tests.support.metrics import sample
 
 pytestmark = pytest.mark.integration
