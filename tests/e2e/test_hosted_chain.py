@@ -153,9 +153,10 @@ class HeldStandIn:
 
 
 def test_a_build_from_before_the_event_ended_is_not_served_after_it(chain, user, wait_for):
-    """The second bump: the write's own rebuild read L4 while the add was PENDING there.
+    """The second bump: a rebuild read L4 while the add was PENDING there.
 
-    That rebuild built L3 and warmed L2 under the write's watermark from an L4 without the memory.
+    The write's own rebuild defers to the follower (the user has a pending event); a forced one
+    builds L3 and warms L2 under the write's watermark from an L4 without the memory.
     Once the event SUCCEEDED and the marker is gone, only the second bump makes that build stale;
     without it the follow-up rebuild finds the user "current" and both keep answering without it.
     """
@@ -172,7 +173,12 @@ def test_a_build_from_before_the_event_ended_is_not_served_after_it(chain, user,
     try:
         written = _write(client, user, "My favourite drink is green tea")
         accepted = a.watermarks.current_many([user])[user]
-        tasks.rebuilt()  # the hand-off's rebuild, from an L4 that lacks the memory
+        (handed_off,) = tasks.rebuilds
+        tasks.rebuilt()
+        assert handed_off.result().outcome == "deferred"  # it leaves the build to the follower
+        assert a.l3.get(user).built_from_watermark < accepted
+        # A forced rebuild (the warm endpoint) builds anyway, from an L4 that lacks the memory.
+        assert a.proactive_cache.update_user_favorite_cache(user, force=True).outcome == "rebuilt"
         assert b.compat_events.get(written["event_ids"][0])["status"] == "PENDING"
     finally:
         held.release()
