@@ -35,6 +35,9 @@ RESERVED_METADATA_KEYS = frozenset(
         "text_lemmatized",
     }
 )
+# The reserved keys that describe a memory's fact: the platform derives them from the text (a
+# fronting platform's hosted backend sends its own, which the Mem0-compatible writes accept).
+FACT_METADATA_KEYS = frozenset({"category", "topic", "value", "extractor"})
 
 
 def validate_user_id(user_id: object) -> str:

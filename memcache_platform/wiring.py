@@ -292,6 +292,7 @@ class Platform:
             hot=self.hot_queries,
             coordinator=self.coordinator,
             tuning=tuning,
+            events=self.mem0_event_marks if self.settings.mem0_backend == "hosted" else None,
         )
 
     @cached_property

@@ -87,14 +87,13 @@ def _writes(chain, api, raw, via_a, users: list[UserData], n: int) -> dict[str, 
     statuses: dict[str, int] = {}
     errors: list[dict] = []
     for i in range(n):
-        # A new user per write and flow: a single-valued fact of a known user would be an UPDATE,
-        # which the stand-in refuses with metadata (the hosted platform accepts it; see the README).
-        user = f"{users[i % len(users)].user_id}-w{i}"
+        # The seeded users: a single-valued fact they already hold is an UPDATE (update with metadata).
+        user = users[i % len(users)].user_id
         texts = [data.memory()[0] for _ in range(4)]
         samples["raw"].append(_timed(raw.add, texts[0], user_id=user, infer=False))
         samples["A_compat"].append(_timed(via_a.add, texts[1], user_id=user, infer=False))
         for name, text, mode in (("A_v1", texts[2], None), ("B_v1", texts[3], "strict")):
-            reply = api.write(f"{user}-{name}", text, mode=mode)
+            reply = api.write(user, text, mode=mode)
             statuses[f"{name}:{reply.status}"] = statuses.get(f"{name}:{reply.status}", 0) + 1
             if reply.status >= 300 and len(errors) < 3:
                 errors.append(reply.body)
@@ -112,7 +111,7 @@ def _freshness(chain, api, users: list[UserData], n: int) -> dict[str, Any]:
     data = DataGen(seed=62, token="h1f")
     lags, timeouts = [], 0
     for i in range(n):
-        user = f"{users[i % len(users)].user_id}-f{i}"  # new: no UPDATE (see _writes)
+        user = users[i % len(users)].user_id  # an UPDATE's new text is what the search must find
         text, kind = data.memory()
         query = data.query_for(kind)
         started = time.perf_counter()

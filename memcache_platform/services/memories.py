@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
@@ -11,11 +11,18 @@ from memcache_platform.services.extraction import StoredMemory
 from memcache_platform.services.handoff import HandoffResult
 
 
-def _derived(text: str) -> dict[str, object]:
-    """The category, topic and value the tiers summarise, re-derived from a memory's new text."""
-    from memcache_platform.extractors import RulesExtractor
+def _derived(text: str, sent: Mapping[str, Any] | None = None) -> dict[str, object]:
+    """The category, topic and value the tiers summarise, re-derived from a memory's new text.
+
+    A text the rules read nothing in ("other") keeps the fact ``sent`` names, if of a known
+    category: what a fronting platform's hosted backend sends with the fact its extractor found
+    (its canonical texts, "Favourite drink is coffee", do not classify again).
+    """
+    from memcache_platform.extractors import CATEGORIES, RulesExtractor
 
     fact = RulesExtractor().classify(text)
+    if fact.category == "other" and sent and sent.get("category") in CATEGORIES:
+        return {key: sent.get(key) for key in ("category", "topic", "value")}
     return {"category": fact.category, "topic": fact.topic, "value": fact.value}
 
 
@@ -56,13 +63,20 @@ class MemoryService:
         """Every memory of the user from L4, oldest first, with all of Mem0's fields (metadata included)."""
         return self.mem0.get_all(user_id=user_id)
 
-    def update(self, user_id: str, memory_id: str, text: str) -> tuple[MemoryRecord, HandoffResult]:
-        """Replace the text of one memory of the user in L4, then hand off the rebuild like a write.
+    def update(
+        self, user_id: str, memory_id: str, text: str, metadata: Mapping[str, Any] | None = None
+    ) -> tuple[MemoryRecord, HandoffResult]:
+        """Replace the text (and, given ``metadata``, the metadata) of one memory in L4; hand off.
 
-        The category, topic and value the tiers summarise are re-derived from the new text, so the
-        favourites never keep the old value of an edited memory.
+        The category, topic and value the tiers summarise are re-derived from the new text, whatever
+        ``metadata`` says, so the favourites never keep the old value of an edited memory. Given,
+        ``metadata`` replaces the caller's keys as the hosted platform's PUT does; reserved keys stay.
         """
-        record = self.mem0.update(memory_id, text, user_id=user_id, metadata=_derived(text))
+        if metadata is None:
+            record = self.mem0.update(memory_id, text, user_id=user_id, metadata=_derived(text))
+        else:
+            meta = dict(metadata) | _derived(text, metadata)
+            record = self.mem0.update(memory_id, text, user_id=user_id, metadata=meta, replace_metadata=True)
         return record, self.handoff(user_id)
 
     def history(self, user_id: str, memory_id: str) -> list[dict[str, object]]:

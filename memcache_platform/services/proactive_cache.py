@@ -25,6 +25,7 @@ from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.hot_queries import HotQueries
 from memcache_platform.tiers.l2_results import L2Entry, ResultCache, query_hash
 from memcache_platform.tiers.l3_store import L3Build, L3Store
+from memcache_platform.tiers.mem0_events import Mem0Events
 from memcache_platform.tiers.watermark import Watermarks, watermark_time
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class RebuildResult:
     """What one task run did: the Celery task result, so Flower shows it."""
 
     user_id: str
-    outcome: str  # "rebuilt" | "current" | "coalesced"
+    outcome: str  # "rebuilt" | "current" | "coalesced" | "deferred" (a hosted add is pending)
     rebuilds: int = 0
     memories: int | None = None
     categories: dict[str, int] = field(default_factory=dict)
@@ -78,7 +79,10 @@ class ProactiveCacheService:
         hot: HotQueries | None = None,
         coordinator: RebuildCoordinator | None = None,
         tuning: RebuildTuning = RebuildTuning(),
+        events: Mem0Events | None = None,
     ) -> None:
+        """``events``: the hosted adds in flight; a rebuild of a user with one defers to its follower."""
+        self.events = events
         self.mem0 = mem0
         self.l3 = l3
         self.watermarks = watermarks
@@ -105,6 +109,13 @@ class ProactiveCacheService:
                     watermark = self._watermark(user_id)
                     if not (force and result.rebuilds == 0) and self._is_current(user_id, watermark):
                         break
+                    if not force and self._awaits_event(user_id):
+                        # L4 lacks the user's accepted add: the follower's settle hand-off rebuilds
+                        # once it lands. Its flag, set after this check, means it came: go again.
+                        result.outcome = "deferred"
+                        if not self._call(lambda: self.coordinator.is_pending(user_id)):
+                            break
+                        continue
                     self._rebuild_once(
                         user_id, watermark, result, keepalive=lambda: self._renew(user_id, token)
                     )
@@ -129,6 +140,15 @@ class ProactiveCacheService:
         result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
         metrics.REBUILDS.labels("strict").inc()
         return result
+
+    def _awaits_event(self, user_id: str) -> bool:
+        """True while the user has a hosted add pending (its follower hands off again when it ends)."""
+        if self.events is None:
+            return False
+        try:
+            return self.events.has_pending(user_id)
+        except CacheUnavailable:
+            return False  # cannot tell: rebuild, as without hosted adds
 
     def _renew(self, user_id: str, token: str | None) -> None:
         if token and self.coordinator is not None:

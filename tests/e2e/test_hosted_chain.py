@@ -153,9 +153,10 @@ class HeldStandIn:
 
 
 def test_a_build_from_before_the_event_ended_is_not_served_after_it(chain, user, wait_for):
-    """The second bump: the write's own rebuild read L4 while the add was PENDING there.
+    """The second bump: a rebuild read L4 while the add was PENDING there.
 
-    That rebuild built L3 and warmed L2 under the write's watermark from an L4 without the memory.
+    The write's own rebuild defers to the follower (the user has a pending event); a forced one
+    builds L3 and warms L2 under the write's watermark from an L4 without the memory.
     Once the event SUCCEEDED and the marker is gone, only the second bump makes that build stale;
     without it the follow-up rebuild finds the user "current" and both keep answering without it.
     """
@@ -172,7 +173,12 @@ def test_a_build_from_before_the_event_ended_is_not_served_after_it(chain, user,
     try:
         written = _write(client, user, "My favourite drink is green tea")
         accepted = a.watermarks.current_many([user])[user]
-        tasks.rebuilt()  # the hand-off's rebuild, from an L4 that lacks the memory
+        (handed_off,) = tasks.rebuilds
+        tasks.rebuilt()
+        assert handed_off.result().outcome == "deferred"  # it leaves the build to the follower
+        assert a.l3.get(user).built_from_watermark < accepted
+        # A forced rebuild (the warm endpoint) builds anyway, from an L4 that lacks the memory.
+        assert a.proactive_cache.update_user_favorite_cache(user, force=True).outcome == "rebuilt"
         assert b.compat_events.get(written["event_ids"][0])["status"] == "PENDING"
     finally:
         held.release()
@@ -330,3 +336,55 @@ def test_delete_through_a(chain, user):
     assert response.status_code == 204, response.json
     assert b.mem0.get_all(user_id=user) == []  # gone from the hosted side
     assert _search(client, user)["results"] == []
+
+
+def test_a_v1_write_that_supersedes_updates_through_the_stand_in(chain, user, wait_for):
+    """UPDATE through A: MemoryClient.update sends text and metadata; B replaces the metadata.
+
+    The second favourite drink replaces the first (the same memory id): L4 holds the new text and
+    the second write's metadata only (the first's caller key is gone, the fact's keys follow the
+    text), and A's favourites and search agree with it.
+    """
+    b, client, tasks = chain["b"], chain["client"], chain["tasks"]
+
+    def write(text: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        body = {"messages": [{"role": "user", "content": text}], "metadata": metadata}
+        response = client.post(f"/v1/users/{user}/memories", json=body, headers=AUTH)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    first = write("My favourite drink is green tea", {"source": "onboarding"})
+    _settled(b, first["event_ids"], wait_for)  # the hosted platform has it: the next fact supersedes
+    tasks.finish()
+    (added,) = b.mem0.get_all(user_id=user)
+    second = write("My favourite drink is coffee", {"mood": "sleepy"})
+    (updated,) = second["memories"]
+    assert updated["event"] == "UPDATE" and updated["id"] == added.id and second["pending"] is False
+    (stored,) = b.mem0.get_all(user_id=user)
+    assert stored.id == added.id and "coffee" in stored.memory
+    meta = stored.metadata
+    assert meta["mood"] == "sleepy" and "source" not in meta  # replaced, not merged
+    assert (meta["category"], meta["topic"], meta["value"]) == ("favorite", "drink", "coffee")
+
+    tasks.rebuilt()
+    favorites = client.get(f"/v1/users/{user}/favorites", headers=AUTH).json
+    assert favorites["favorites"]["drink"] == ["coffee"], favorites
+    found = _search(client, user)
+    assert [hit["memory"] for hit in found["results"]] == [stored.memory]
+
+
+def test_the_stand_in_update_keeps_the_reserved_keys(chain, user, wait_for):
+    """Straight to B: Mem0's own keys are refused; the fact's keys follow the text, not the caller."""
+    from mem0 import MemoryClient
+
+    client = MemoryClient(api_key=API_KEY, host=chain["host_b"])
+    (memory,) = client.add("My favourite colour is red", user_id=user, async_mode=False)["results"]
+    response = client.client.put(
+        f"/v1/memories/{memory['id']}/", json={"text": "x", "metadata": {"user_id": "someone-else"}}
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_metadata"
+    updated = client.update(
+        memory["id"], text="My favourite colour is blue", metadata={"category": "dislike", "tone": "calm"}
+    )
+    assert updated["user_id"] == user and updated["categories"] == ["favorite"]
+    assert updated["metadata"]["value"] == "blue" and updated["metadata"]["tone"] == "calm"

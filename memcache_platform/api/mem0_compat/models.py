@@ -33,8 +33,9 @@ from memcache_platform.api.models import (
     UserId,
     query_int,
 )
-from memcache_platform.api.validation import MemoryCreate, memory_create
+from memcache_platform.api.validation import MemoryCreate, memory_create, storable_text_problem
 from memcache_platform.errors import InvalidInput, PlatformError
+from memcache_platform.ids import FACT_METADATA_KEYS, RESERVED_METADATA_KEYS
 from memcache_platform.services import compat
 
 DEFAULT_TOP_K = 10
@@ -262,8 +263,19 @@ class DeleteAllQuery(Mem0Query):
     filters: SkipJsonSchema[str | None] = Field(None, max_length=2000)
 
 
+def _unreserved(metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Refuse the keys Mem0 and the platform keep for themselves, but the fact's own (re-derived)."""
+    for key, value in (metadata or {}).items():
+        if key in RESERVED_METADATA_KEYS - FACT_METADATA_KEYS:
+            raise ValueError(f"metadata key {key!r} is reserved")
+        if isinstance(value, str) and (problem := storable_text_problem(value)) is not None:
+            raise ValueError(f"metadata value of {key!r} {problem}")
+    return metadata
+
+
 @lru_cache(maxsize=8)
-def _update_request(max_chars: int) -> type[Mem0Request]:
+def _update_request(create: type[MemoryCreate], max_chars: int) -> type[Mem0Request]:
+    metadata = create.model_fields["metadata"]
     return _create(
         "Mem0UpdateRequest",
         __base__=Mem0Request,
@@ -271,21 +283,27 @@ def _update_request(max_chars: int) -> type[Mem0Request]:
         text=(Annotated[str, Field(min_length=1, max_length=max_chars, pattern=QUERY_TEXT_PATTERN)], ...),
         # Accepted (it must then agree with the query's user_id), documented in the query only.
         user_id=(SkipJsonSchema[UserId | None], None),
-        metadata=(None, Field(None, description="refused: the category is derived from the text")),
+        # As the hosted platform: replaces the memory's metadata. category, topic and value are
+        # accepted (a fronting platform's hosted backend sends its own) and re-derived from the text.
+        metadata=(
+            Annotated[metadata.annotation, AfterValidator(_unreserved)],  # type: ignore[name-defined]
+            Field(None, description="replaces the memory's metadata; category/topic/value follow the text"),
+        ),
         expiration_date=(None, Field(None, description="null only: memories do not expire here")),
     )
 
 
 def update_request(conf: Settings) -> type[Mem0Request]:
     """``PUT /v1/memories/{memory_id}/``'s body under ``conf``'s limit on text."""
-    model = _update_request(conf.max_message_chars)
-    model.options = Mem0Request.options | {"metadata", "expiration_date"}
+    model = _update_request(memory_create(conf), conf.max_message_chars)
+    model.options = Mem0Request.options | {"expiration_date"}
+    model.error_codes = {"metadata": "invalid_metadata"}
     return model
 
 
 # --- validation errors as the platform's -----------------------------------------------------------
 
-_REASONS = {"metadata": "only text can be updated: the platform derives the category from it"}
+_REASONS = {"metadata": "batch_update takes text only, as Mem0's: update one memory to set its metadata"}
 _SCOPE_CODES = {"user_id": "invalid_user_id", "run_id": "invalid_session_id"}
 
 

@@ -262,7 +262,7 @@ def get_memory(path: m.MemoryIdPath, query: m.OwnerQuery) -> Response:
 @bp.put("/v1/memories/<memory_id>/")
 @write_limits(_limited_user)
 @_operation(
-    "update the text",
+    "update the text and metadata",
     a.Updated,
     errors=(*BODY_ERRORS, 404, 429, 502),
     path=m.MemoryIdPath,
@@ -270,10 +270,10 @@ def get_memory(path: m.MemoryIdPath, query: m.OwnerQuery) -> Response:
     body=m.update_request,
 )
 def update_memory(path: m.MemoryIdPath, query: m.OwnerQuery, body: Any) -> Response:
-    """Replace the memory's text in L4 and hand off the rebuild."""
+    """Replace the memory's text (and metadata, when sent) in L4 and hand off the rebuild."""
     text = ensure_storable(body.text, "text")
     current, owner = _owned(path.memory_id, _named_user(query.user_id, body.user_id))
-    record, handoff = platform().memories.update(owner, current.id, text)
+    record, handoff = platform().memories.update(owner, current.id, text, body.metadata)
     return jsonify(
         compat.memory_json(record)
         | {"message": "Memory updated successfully!", "cache": compat.cache_json(handoff)}

@@ -108,7 +108,8 @@ class HostedMem0Backend:
         self.client.delete_all(user_id=user_id)  # the platform purges its own history
         return count
 
-    def update(self, memory_id, text, *, metadata=None):  # type: ignore[no-untyped-def]
+    def update(self, memory_id, text, *, metadata=None, drop_metadata=()):  # type: ignore[no-untyped-def]
+        # The hosted PUT replaces the metadata it is sent: keys left out are gone, nothing to drop.
         extra = {"metadata": metadata} if metadata else {}
         self.client.update(memory_id, text=text, **extra)  # PUT /v1/memories/{id}/
 

@@ -181,9 +181,15 @@ class LocalMem0Backend:
                 db.connection.commit()
         return len(ids)
 
-    def update(self, memory_id, text, *, metadata=None):  # type: ignore[no-untyped-def]
+    def update(self, memory_id, text, *, metadata=None, drop_metadata=()):  # type: ignore[no-untyped-def]
         # ``text=``: in mem0ai 2.x ``data=`` is a deprecated alias that logs a warning on every call.
         self.memory.update(memory_id, text=text, metadata=metadata)
+        if drop_metadata:  # Mem0's update merges metadata; a replacing update removes what it left out
+            store = self.memory.vector_store
+            current = store.get(vector_id=memory_id)
+            if current is not None:
+                payload = {k: v for k, v in current.payload.items() if k not in set(drop_metadata)}
+                store.update(vector_id=memory_id, payload=payload)
 
     def history(self, memory_id):  # type: ignore[no-untyped-def]
         return list(self.memory.history(memory_id))

@@ -18,6 +18,7 @@ from memcache_platform.errors import (
     MemoryNotFound,
     MemoryStoreTimeout,
 )
+from memcache_platform.ids import RESERVED_METADATA_KEYS
 from memcache_platform.tiers.l1_embeddings import EmbeddingCache
 
 T = TypeVar("T")
@@ -122,14 +123,24 @@ class Mem0ClientWrapper:
         self._call("delete", lambda: self.backend.delete(memory_id))
 
     def update(
-        self, memory_id: str, text: str, *, user_id: str, metadata: dict[str, Any] | None = None
+        self,
+        memory_id: str,
+        text: str,
+        *,
+        user_id: str,
+        metadata: dict[str, Any] | None = None,
+        replace_metadata: bool = False,
     ) -> MemoryRecord:
         """Replace the text of one memory of ``user_id`` (merging ``metadata``); the updated memory.
 
+        With ``replace_metadata`` the caller's keys left out of ``metadata`` are removed, as the
+        hosted platform's PUT does; the reserved keys (``ids.RESERVED_METADATA_KEYS``) stay.
         ``MemoryNotFound`` when missing or owned by another user, as for ``get``.
         """
-        self.get(memory_id, user_id=user_id)
-        self._call("update", lambda: self.backend.update(memory_id, text, metadata=metadata))
+        current = self.get(memory_id, user_id=user_id)
+        left_out = set(current.metadata) - set(metadata or {}) - RESERVED_METADATA_KEYS
+        extra = {"drop_metadata": sorted(left_out)} if replace_metadata and left_out else {}
+        self._call("update", lambda: self.backend.update(memory_id, text, metadata=metadata, **extra))
         return self.get(memory_id, user_id=user_id)
 
     def erase_user(self, user_id: str) -> int:
