@@ -15,11 +15,14 @@ import threading
 import time
 from collections import Counter
 
+from redis.cluster import key_slot
+
 from bench.data import DataGen
 from bench.output import say
 from bench.seed import seed_users
 from bench.stats import ratio, summary
-from memcache_platform.dev.cluster import RedisClusterServers
+from memcache_platform.dev.cluster import SLOTS, RedisClusterServers
+from memcache_platform.tiers.watermark import Watermarks
 from memcache_platform.wiring import Platform
 
 ID = "C1"
@@ -65,10 +68,26 @@ def _measure(p: Platform, searches: list[tuple[str, str]], threads: int, seconds
     }
 
 
+def _spread_prefix(base: str, n_users: int, masters: int = 3) -> str:
+    """A user-id prefix whose ``n_users`` users have keys on every master (each holds a third of the
+    slots, in order): a few users (the tiny size) could otherwise all hash to two of them."""
+    share = SLOTS // masters
+    for attempt in range(1000):
+        prefix = f"{base}{attempt}"
+        thirds = {
+            min(key_slot(Watermarks.key(f"{prefix}-{i}").encode()) // share, masters - 1)
+            for i in range(n_users)
+        }
+        if len(thirds) == masters:
+            return prefix
+    raise RuntimeError(f"no prefix spreads {n_users} users over {masters} masters")
+
+
 def run(stack, size: str) -> dict:
     p = SIZES[size]
     data = DataGen(seed=41, token=stack.token)
-    users = [u.user_id for u in seed_users(stack, data, f"{stack.token}-c1", p["users"], p["memories"], 1)]
+    prefix = _spread_prefix(f"{stack.token}-c1", p["users"])
+    users = [u.user_id for u in seed_users(stack, data, prefix, p["users"], p["memories"], 1)]
     queries = [data.fresh_query() for _ in range(p["queries"])]
     searches = [(u, q) for u in users for q in queries]
     servers = RedisClusterServers(stack.root / "cluster")
