@@ -22,10 +22,10 @@ from config.settings import Settings
 from memcache_platform.api import create_app
 from memcache_platform.dev.cluster import RedisClusterServers
 from memcache_platform.tiers.hot_queries import QuerySpec
-from memcache_platform.tiers.redis_client import cache_cluster, open_breakers, scan_user
+from memcache_platform.tiers.redis_client import open_breakers, scan_user
 from memcache_platform.wiring import Platform
 from tests.conftest import ADMIN_KEY, TEST_VAR
-from tests.support.cluster_slots import SlotLog, recording_cluster
+from tests.support.cluster_slots import SlotLog, recording_client
 
 pytestmark = pytest.mark.integration
 LOG = SlotLog()
@@ -47,12 +47,12 @@ def on_cluster(cluster, platform):
     Settings.model_validate(settings.model_dump())  # the settings as a deployment would load them
     p = Platform(settings, enqueue=lambda _user: None, mem0=platform.mem0)
     s = settings
-    p.__dict__["redis"] = cache_cluster(
+    p.__dict__["redis"] = recording_client(
+        LOG,
         cluster.url,
         timeout_s=s.cache_timeout_s,
         breaker_open_s=s.redis_breaker_open_s,
         breaker_probe_s=s.redis_breaker_probe_s,
-        cluster_class=recording_cluster(LOG),
     )
     try:
         yield p, create_app(settings, p)
