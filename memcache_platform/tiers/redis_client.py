@@ -26,7 +26,7 @@ from memcache_platform.tiers.circuit_breaker import (
     node_connection_class,
     server_name,
 )
-from memcache_platform.tiers.lazy_cluster import LazyCluster
+from memcache_platform.tiers.lazy_cluster import CacheCluster, LazyCluster
 
 # What a cache call can raise: RedisError, and on a cluster RedisClusterException, which is not one
 # (a slot not covered while its master is down, no node reachable to refresh the slot map).
@@ -95,7 +95,7 @@ def cache_cluster(
     timeout_s: float,
     breaker_open_s: float = 2.0,
     breaker_probe_s: float = 0.5,
-    cluster_class: type[redis.RedisCluster] = redis.RedisCluster,
+    cluster_class: type[redis.RedisCluster] = CacheCluster,
 ) -> LazyCluster:
     """A cluster client from any seed node's URL, built on first use (it reads the slot map then).
 

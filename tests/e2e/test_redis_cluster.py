@@ -216,3 +216,19 @@ def test_a_master_killed_during_writes(on_cluster, cluster, wait_for):
         _search(client, user, "tea")  # a miss (its keys went with the node) that fills L2 again
     assert wait_for(lambda: all(_search(client, u, "tea")["tier"] == "L2" for u in on_dead), timeout=15)
     print(f"recovered {time.monotonic() - restarted:.1f} s after the restart")
+
+
+def test_the_short_path_commands_name_one_key_first(on_cluster):
+    """The commands CacheCluster routes by ``args[1]`` have that one key, by the server's own key specs."""
+    from memcache_platform.tiers.lazy_cluster import _FIRST_KEY_ONLY
+
+    client = on_cluster[0].redis.client
+    conn = client.get_default_node().redis_connection
+    key = "mc:{u}:k"
+    for command in sorted(_FIRST_KEY_ONLY):
+        keys = client.commands_parser.get_keys(conn, command, key, "mc:{v}:a", "1", "mc:{w}:b", "2")
+        assert [k.decode() if isinstance(k, bytes) else k for k in keys] == [key], command
+    assert client.commands_parser.get_keys(conn, "DEL", key, "mc:{v}:a") == [
+        key,
+        "mc:{v}:a",
+    ]  # the check bites

@@ -9,6 +9,7 @@ Nothing is mocked.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import pytest
@@ -73,7 +74,8 @@ def test_a_process_started_while_every_node_is_down(cluster, on_cluster, wait_fo
     for port in cluster.ports:  # the same ports and nodes.conf: the cluster is whole again, empty
         cluster.start_node(port)
     cluster.wait_ok()
-    assert wait_for(lambda: post("I love udon").json["cache"]["watermark"] is not None, timeout=15)
+    fresh = (f"I love noodle{n}z" for n in itertools.count())  # a new fact each time: a repeat is no write
+    assert wait_for(lambda: post(next(fresh)).json["cache"]["watermark"] is not None, timeout=15)
     search()  # a miss that fills L2 on the user's master
     assert wait_for(lambda: search()["tier"] == "L2", timeout=10)
     assert limiter.storage.check()  # the limiter's lazy client is built on the cluster too

@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from redis.cluster import ClusterPipeline, key_slot
 
-from memcache_platform.tiers.lazy_cluster import FallbackScript, LazyCluster
+from memcache_platform.tiers.lazy_cluster import CacheCluster, FallbackScript, LazyCluster
 from memcache_platform.tiers.redis_client import cache_cluster
 
 _KEYLESS = {"PING", "SCAN", "SCRIPT LOAD", "SCRIPT", "CLUSTER", "COMMAND", "INFO", "FLUSHDB", "DBSIZE"}
@@ -97,7 +97,7 @@ def recording_cluster(log: SlotLog) -> type[redis.RedisCluster]:
             self._queued = []
             return super().execute(raise_on_error)
 
-    class RecordingCluster(redis.RedisCluster):
+    class RecordingCluster(CacheCluster):  # the platform's own cluster class
         def execute_command(self, *args: Any, **kwargs: Any) -> Any:
             note(self, args)
             return super().execute_command(*args, **kwargs)
