@@ -25,15 +25,15 @@ from redis.exceptions import NoScriptError
 
 from memcache_platform.tiers.circuit_breaker import CircuitBreaker
 
-
 # Commands whose one key is their first argument: their slot is that key's, with no command parser.
-_FIRST_KEY_ONLY = frozenset(
-    "GET SET SETEX PSETEX SETNX GETDEL GETEX INCR INCRBY DECR DECRBY EXPIRE PEXPIRE EXPIREAT TTL PTTL"
-    " PERSIST TYPE HGET HSET HDEL HGETALL HMGET HINCRBY SADD SREM SMEMBERS SISMEMBER SCARD"
-    " ZADD ZREM ZSCORE ZINCRBY ZRANGE ZREVRANGE ZCARD LPUSH RPUSH LRANGE LTRIM".split()
-)
-
-
+# fmt: off
+_FIRST_KEY_ONLY = frozenset({
+    "GET", "SET", "SETEX", "PSETEX", "SETNX", "GETDEL", "GETEX", "INCR", "INCRBY", "DECR", "DECRBY",
+    "EXPIRE", "PEXPIRE", "EXPIREAT", "TTL", "PTTL", "PERSIST", "TYPE",
+    "HGET", "HSET", "HDEL", "HGETALL", "HMGET", "HINCRBY", "SADD", "SREM", "SMEMBERS", "SISMEMBER", "SCARD",
+    "ZADD", "ZREM", "ZSCORE", "ZINCRBY", "ZRANGE", "ZREVRANGE", "ZCARD", "LPUSH", "RPUSH", "LRANGE", "LTRIM",
+})
+# fmt: on
 _ROUTED_BY_KEYS = _FIRST_KEY_ONLY | {"EVALSHA", "EVAL"}
 
 
