@@ -229,8 +229,8 @@ class Settings(BaseSettings):
 
     @property
     def rate_limit_storage_url(self) -> str:
-        if self.redis_cluster:  # limits' RedisClusterStorage; its keys carry their own LIMITS: prefix
-            return "redis+cluster://" + urlsplit(self.redis_url).netloc
+        if self.redis_cluster:  # limits' RedisClusterStorage on a lazy client; keys carry a LIMITS: prefix
+            return "memcache+cluster://" + urlsplit(self.redis_url).netloc
         return _redis_db_url(self.redis_url, 4)
 
     @property

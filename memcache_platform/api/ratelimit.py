@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import redis
 from flask import Flask, g, has_app_context, request
 from flask_limiter import Limiter
 from limits import RateLimitItem
@@ -39,8 +38,9 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError, RedisError
 
 from config.settings import Settings
+from memcache_platform.api import ratelimit_storage  # noqa: F401 - registers memcache+cluster://
 from memcache_platform.api.context import settings
-from memcache_platform.tiers.redis_client import cache_pool, cluster_options
+from memcache_platform.tiers.redis_client import cache_cluster, cache_pool, is_cluster
 
 F = TypeVar("F", bound=Callable[..., object])
 STRATEGY = "fixed-window-with-stats"
@@ -105,9 +105,7 @@ class FixedWindowWithStats(FixedWindowRateLimiter):
     def _batchable(self) -> bool:
         """Pipelines of EVALSHA: on one Redis. redis-py's cluster pipelines refuse scripts, so on a
         Redis Cluster each limit counts itself (one call each, on the node of its key)."""
-        if not isinstance(self.storage, RedisStorage):
-            return False
-        return not isinstance(self.storage.get_connection(), redis.RedisCluster)
+        return isinstance(self.storage, RedisStorage) and not is_cluster(self.storage.get_connection())
 
     def _script(self, source: str) -> Script:
         """``source`` registered once per storage connection."""
@@ -282,10 +280,9 @@ def init_app(app: Flask, conf: Settings) -> None:
         "breaker_open_s": conf.redis_breaker_open_s,
         "breaker_probe_s": conf.redis_breaker_probe_s,
     }
-    if conf.redis_cluster:  # limits' RedisClusterStorage builds its RedisCluster with these options
-        # ``url`` makes RedisCluster build its node pools from URL options, the only path that takes
-        # a connection class: each node's breaker then guards the limiter's calls too.
-        options = cluster_options(**breaker) | {"url": conf.redis_url}
+    if conf.redis_cluster:  # a LazyClusterStorage: the process starts even while every node is down
+        # Its own client, with the cache's per-node breakers: the limiter's calls fail fast too.
+        options = {"client": cache_cluster(conf.redis_url, **breaker)}
     else:
         options = {"connection_pool": cache_pool(conf.rate_limit_storage_url, **breaker)}  # type: ignore[arg-type]
     # Flask-Limiter merges every app's storage options into its one limiter's: each app starts afresh

@@ -91,9 +91,9 @@ class RedisClusterServers:
         self.procs[port] = subprocess.Popen(args, stdin=subprocess.DEVNULL)
         wait_until(self.node(port).ping, 10, f"cluster node {port}")
 
-    def wait_ok(self, timeout_s: float = 20) -> None:
-        """Every node knows every other and says ``cluster_state:ok``."""
-        for port in self.ports:
+    def wait_ok(self, timeout_s: float = 20, ports: list[int] | None = None) -> None:
+        """Every node (of ``ports``, default all) knows every other and says ``cluster_state:ok``."""
+        for port in ports or self.ports:
             client = self.node(port)
             wait_until(
                 lambda c=client: c.cluster("INFO")["cluster_state"] == "ok",

@@ -1,8 +1,9 @@
 """Redis connections for the cache tiers: short timeouts, no retries, a circuit breaker per server.
 
 One Redis (``redis.Redis``) or, with ``MEMCACHE_REDIS_CLUSTER=true``, a Redis Cluster
-(``redis.RedisCluster``, one breaker per node). Every key of a user carries the hash tag
-``{user_id}``, so a user's scripts, transactions and multi-key calls stay on one slot.
+(``redis.RedisCluster`` built on first use by ``LazyCluster``, one breaker per node). Every key
+of a user carries the hash tag ``{user_id}``, so a user's scripts, transactions and multi-key
+calls stay on one slot.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from memcache_platform.tiers.circuit_breaker import (
     breaker_for,
     known_breaker,
     node_connection_class,
+    server_name,
 )
+from memcache_platform.tiers.lazy_cluster import CacheCluster, LazyCluster
 
 # What a cache call can raise: RedisError, and on a cluster RedisClusterException, which is not one
 # (a slot not covered while its master is down, no node reachable to refresh the slot map).
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.RedisError, RedisClusterException)
-CacheClient = redis.Redis | redis.RedisCluster
+CacheClient = redis.Redis | redis.RedisCluster | LazyCluster
 
 
 def cache_pool(
@@ -92,13 +95,27 @@ def cache_cluster(
     timeout_s: float,
     breaker_open_s: float = 2.0,
     breaker_probe_s: float = 0.5,
-    cluster_class: type[redis.RedisCluster] = redis.RedisCluster,
-) -> redis.RedisCluster:
-    """A cluster client from any seed node's URL (it reads the slot map from that node)."""
+    cluster_class: type[redis.RedisCluster] = CacheCluster,
+) -> LazyCluster:
+    """A cluster client from any seed node's URL, built on first use (it reads the slot map then).
+
+    A process may start while every node is down: its calls fail as Redis failures until a
+    node answers, and the seed's breaker spares them the connect attempt meanwhile.
+    """
     options = cluster_options(
         timeout_s=timeout_s, breaker_open_s=breaker_open_s, breaker_probe_s=breaker_probe_s
     )
-    return cluster_class.from_url(url, **options)
+    breaker = (
+        breaker_for(url, open_s=breaker_open_s, probe_interval_s=breaker_probe_s, probe_timeout_s=timeout_s)
+        if breaker_open_s > 0
+        else None
+    )
+    return LazyCluster(url, options, breaker=breaker, cluster_class=cluster_class)
+
+
+def is_cluster(client: object) -> bool:
+    """True for a Redis Cluster client (built or still lazy): keys are spread over several nodes."""
+    return isinstance(client, (redis.RedisCluster, LazyCluster))
 
 
 def breaker_of(client: redis.Redis) -> CircuitBreaker | None:
@@ -108,7 +125,9 @@ def breaker_of(client: redis.Redis) -> CircuitBreaker | None:
 
 def open_breakers(client: CacheClient) -> list[str]:
     """The servers (``host:port``) whose breaker is open now, for one Redis or every cluster node."""
-    if isinstance(client, redis.RedisCluster):
+    if isinstance(client, LazyCluster) and client.built is None:  # not built: only the seed was tried
+        breakers = [known_breaker(server_name(client.url))]
+    elif is_cluster(client):
         breakers = [known_breaker(node.name) for node in client.get_nodes()]
     else:
         breakers = [breaker_of(client)]
@@ -117,7 +136,7 @@ def open_breakers(client: CacheClient) -> list[str]:
 
 def ping(client: CacheClient) -> bool:
     """PING the Redis, or every master of a cluster (a dead one makes the cache degraded)."""
-    if isinstance(client, redis.RedisCluster):
+    if is_cluster(client):
         return bool(client.ping(target_nodes=redis.RedisCluster.PRIMARIES))
     return bool(client.ping())
 
@@ -131,7 +150,7 @@ def scan_user(client: CacheClient, user_id: str, suffix_pattern: str, *, count: 
     """SCAN for the user's keys matching ``mc:{user}:<suffix_pattern>``; on a cluster, only the
     user's node (their hash tag names one slot), so a down master elsewhere does not matter."""
     pattern = user_key(user_id, suffix_pattern)
-    if isinstance(client, redis.RedisCluster):
+    if is_cluster(client):
         node = client.get_node_from_key(pattern)
         return client.scan_iter(match=pattern, count=count, target_nodes=node)
     return client.scan_iter(match=pattern, count=count)

@@ -6,7 +6,7 @@ import time
 
 import redis
 
-from memcache_platform.tiers.redis_client import redis_errors, user_key
+from memcache_platform.tiers.redis_client import is_cluster, redis_errors, user_key
 
 # INCR, but never below the current time in microseconds: if Redis loses the key (restart without
 # persistence), the next write still lands above every watermark recorded before the loss.
@@ -70,7 +70,7 @@ class Watermarks:
         and there one MGET is ~5x cheaper than a pipeline of GETs (the sweep reads a million).
         """
         marks: dict[str, int] = {}
-        cluster = isinstance(self.client, redis.RedisCluster)
+        cluster = is_cluster(self.client)
         with redis_errors("watermarks unreadable"):
             for start in range(0, len(user_ids), batch):
                 chunk = user_ids[start : start + batch]

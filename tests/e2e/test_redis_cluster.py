@@ -22,10 +22,10 @@ from config.settings import Settings
 from memcache_platform.api import create_app
 from memcache_platform.dev.cluster import RedisClusterServers
 from memcache_platform.tiers.hot_queries import QuerySpec
-from memcache_platform.tiers.redis_client import cache_cluster, open_breakers, scan_user
+from memcache_platform.tiers.redis_client import open_breakers, scan_user
 from memcache_platform.wiring import Platform
 from tests.conftest import ADMIN_KEY, TEST_VAR
-from tests.support.cluster_slots import SlotLog, recording_cluster
+from tests.support.cluster_slots import SlotLog, recording_client
 
 pytestmark = pytest.mark.integration
 LOG = SlotLog()
@@ -47,12 +47,12 @@ def on_cluster(cluster, platform):
     Settings.model_validate(settings.model_dump())  # the settings as a deployment would load them
     p = Platform(settings, enqueue=lambda _user: None, mem0=platform.mem0)
     s = settings
-    p.__dict__["redis"] = cache_cluster(
+    p.__dict__["redis"] = recording_client(
+        LOG,
         cluster.url,
         timeout_s=s.cache_timeout_s,
         breaker_open_s=s.redis_breaker_open_s,
         breaker_probe_s=s.redis_breaker_probe_s,
-        cluster_class=recording_cluster(LOG),
     )
     try:
         yield p, create_app(settings, p)
@@ -216,3 +216,19 @@ def test_a_master_killed_during_writes(on_cluster, cluster, wait_for):
         _search(client, user, "tea")  # a miss (its keys went with the node) that fills L2 again
     assert wait_for(lambda: all(_search(client, u, "tea")["tier"] == "L2" for u in on_dead), timeout=15)
     print(f"recovered {time.monotonic() - restarted:.1f} s after the restart")
+
+
+def test_the_short_path_commands_name_one_key_first(on_cluster):
+    """The commands CacheCluster routes by ``args[1]`` have that one key, by the server's own key specs."""
+    from memcache_platform.tiers.lazy_cluster import _FIRST_KEY_ONLY
+
+    client = on_cluster[0].redis.client
+    conn = client.get_default_node().redis_connection
+    key = "mc:{u}:k"
+    for command in sorted(_FIRST_KEY_ONLY):
+        keys = client.commands_parser.get_keys(conn, command, key, "mc:{v}:a", "1", "mc:{w}:b", "2")
+        assert [k.decode() if isinstance(k, bytes) else k for k in keys] == [key], command
+    assert client.commands_parser.get_keys(conn, "DEL", key, "mc:{v}:a") == [
+        key,
+        "mc:{v}:a",
+    ]  # the check bites

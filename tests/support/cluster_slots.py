@@ -13,6 +13,9 @@ from typing import Any
 import redis
 from redis.cluster import ClusterPipeline, key_slot
 
+from memcache_platform.tiers.lazy_cluster import CacheCluster, FallbackScript, LazyCluster
+from memcache_platform.tiers.redis_client import cache_cluster
+
 _KEYLESS = {"PING", "SCAN", "SCRIPT LOAD", "SCRIPT", "CLUSTER", "COMMAND", "INFO", "FLUSHDB", "DBSIZE"}
 
 
@@ -94,15 +97,10 @@ def recording_cluster(log: SlotLog) -> type[redis.RedisCluster]:
             self._queued = []
             return super().execute(raise_on_error)
 
-    class RecordingCluster(redis.RedisCluster):
+    class RecordingCluster(CacheCluster):  # the platform's own cluster class
         def execute_command(self, *args: Any, **kwargs: Any) -> Any:
             note(self, args)
             return super().execute_command(*args, **kwargs)
-
-        def register_script(self, script: Any) -> Any:
-            registered = super().register_script(script)
-            log.scripts[registered.sha] = script if isinstance(script, str) else script.decode()
-            return registered
 
         def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> Any:
             pipe = super().pipeline(transaction, shard_hint)
@@ -111,3 +109,16 @@ def recording_cluster(log: SlotLog) -> type[redis.RedisCluster]:
             return pipe
 
     return RecordingCluster
+
+
+def recording_client(log: SlotLog, url: str, **breaker: float) -> LazyCluster:
+    """The platform's lazy cluster client of ``url``, recording into ``log`` (scripts included)."""
+
+    class RecordingLazy(LazyCluster):
+        def register_script(self, script: str | bytes) -> FallbackScript:
+            registered = super().register_script(script)
+            log.scripts[registered.sha] = script if isinstance(script, str) else script.decode()
+            return registered
+
+    plain = cache_cluster(url, cluster_class=recording_cluster(log), **breaker)  # type: ignore[arg-type]
+    return RecordingLazy(plain.url, plain.options, breaker=plain.breaker, cluster_class=plain.cluster_class)

@@ -22,7 +22,7 @@ def test_on_a_cluster_celery_and_redbeat_use_the_broker_and_limits_the_cluster()
     assert s.effective_broker_url == "redis://10.0.0.9:6379/1"
     assert s.effective_result_backend == "redis://10.0.0.9:6379/2"
     assert s.redbeat_redis_url == "redis://10.0.0.9:6379/3"
-    assert s.rate_limit_storage_url == "redis+cluster://10.0.0.5:7000"
+    assert s.rate_limit_storage_url == "memcache+cluster://10.0.0.5:7000"
 
 
 def test_one_redis_keeps_every_database_on_it():
