@@ -6,22 +6,22 @@ to settle), the user is registered and rebuilt in-process, so it starts clean an
 
 Conversations (``bench/conversations.py``: hundreds of users with hundreds of turns) are replayed
 in memory through the extractor and ``supersede.plan`` to the memories the write path would leave,
-and each user's are written to Mem0's own vector store and history in one batch: seeding 200 users
-of 300 turns takes seconds, where one Mem0 ``add`` per fact would take many minutes.
+and each user's are written with the local backend's bulk add (``add_many``, the write path's
+own: one vector-store insert, one history batch): seeding 200 users of 300 turns takes seconds,
+where one Mem0 ``add`` per fact would take many minutes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 from bench.conversations import Conversation, Turn, describe
 from bench.data import DataGen, UserData
+from memcache_platform.clients.mem0 import NewMemory
 from memcache_platform.extractors.base import Fact
 from memcache_platform.extractors.rules import RulesExtractor
 from memcache_platform.services import supersede
@@ -85,42 +85,10 @@ def replay(turns: Sequence[Turn]) -> list[Fact]:
     return list(state.values())
 
 
-def _payload(user_id: str, fact: Fact, created_at: str) -> dict[str, Any]:
-    """The row Mem0's ``add(infer=False)`` stores for a rules-mode fact (checked in tests/bench)."""
-    from mem0.utils.lemmatization import lemmatize_for_bm25  # mem0 only after the stack set it offline
-
-    meta = {"user_id": user_id} | fact.metadata() | {"extractor": "rules", "role": "user"}
-    return meta | {
-        "data": fact.text,
-        "hash": hashlib.md5(fact.text.encode()).hexdigest(),  # noqa: S324 - Mem0's own content hash
-        "created_at": created_at,
-        "updated_at": created_at,
-        "text_lemmatized": lemmatize_for_bm25(fact.text),
-    }
-
-
 def write_l4(stack, user_id: str, facts: Sequence[Fact], vectors: dict[str, list[float]]) -> None:
-    """Store ``facts`` for the user as Mem0's adds would: one vector-store insert, one history batch."""
-    if not facts:
-        return
-    memory = stack.platform.mem0.backend.memory  # the local backend's ``mem0.Memory``
-    now = datetime.now(UTC).isoformat()
-    ids = [str(uuid.uuid4()) for _ in facts]
-    memory.vector_store.insert(
-        vectors=[vectors[f.text] for f in facts], ids=ids, payloads=[_payload(user_id, f, now) for f in facts]
-    )
-    rows = [
-        (str(uuid.uuid4()), mid, None, f.text, "ADD", now, now, 0, None, "user")
-        for mid, f in zip(ids, facts, strict=True)
-    ]
-    db = memory.db
-    with db._lock:  # Mem0's history file: the same rows its add writes, in one transaction
-        db.connection.executemany(
-            "INSERT INTO history (id, memory_id, old_memory, new_memory, event, created_at, updated_at,"
-            " is_deleted, actor_id, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        db.connection.commit()
+    """Store ``facts`` for the user as the write path stores a request's ADDs, with vectors computed ahead."""
+    memories = [NewMemory(f.text, f.metadata() | {"extractor": "rules"}) for f in facts]
+    stack.platform.mem0.backend.add_many(memories, user_id=user_id, run_id=None, vectors=vectors)
 
 
 def seed_conversations(stack, conversations: Sequence[Conversation], *, build: bool = True) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from memcache_platform.clients.mem0 import Mem0ClientWrapper, MemoryRecord
+from memcache_platform.clients.mem0 import AddsInterrupted, Mem0ClientWrapper, MemoryRecord, NewMemory
 from memcache_platform.errors import MemoryStoreError, PlatformError
 from memcache_platform.extractors import Extractor, RulesExtractor
 from memcache_platform.extractors.base import Fact
@@ -293,45 +293,71 @@ class ExtractionService:
         metadata: Mapping[str, Any] | None,
         session_id: str | None,
     ) -> list[StoredMemory]:
-        """Carry out the decisions in order; a failure after the first change is a ``PartialWriteError``."""
-        done: list[StoredMemory] = []
-        ids: dict[str, str | None] = {}  # the plan's placeholder of each ADD -> the id Mem0 gave it
-        for op in ops:
+        """Carry out the decisions: every ADD in one bulk add, then the others in order, one call each.
+
+        The ADDs go first (they touch no stored memory, and a later op may name one of them by its
+        placeholder); UPDATE and DELETE go through Mem0's own calls, for its history. Answered in
+        the plan's order. A failure after the first change is a ``PartialWriteError``.
+        """
+        results: dict[int, StoredMemory] = {}
+
+        def done() -> list[StoredMemory]:
+            return [results[i] for i in sorted(results)]
+
+        adds = [i for i, op in enumerate(ops) if op.event == "ADD"]
+        new = [NewMemory(ops[i].fact.text, self._metadata(ops[i], metadata)) for i in adds]
+        try:
+            records = self.mem0.add_many(new, user_id=user_id, run_id=session_id)
+        except AddsInterrupted as exc:
+            results |= {i: StoredMemory.of(r) for i, r in zip(adds, exc.stored, strict=False)}
+            raise self._partial(exc, done()) from exc
+        results |= {i: StoredMemory.of(r) for i, r in zip(adds, records, strict=True)}
+        # The plan's placeholder of each ADD -> the id Mem0 gave it (None: a pending hosted add).
+        ids = {_placeholder(n): results[i].id for n, i in enumerate(adds, 1)}
+        for i, op in enumerate(ops):
+            if op.event == "ADD":
+                continue
+            if op.memory_id in ids:  # a later op of this request about a memory it just added
+                # A pending hosted ADD has no id yet: its replacement is added beside it.
+                event = op.event if ids[op.memory_id] is not None else "ADD"
+                op = supersede.Op(event, op.fact, ids[op.memory_id])
             try:
-                if op.memory_id in ids:  # a later op of this request about a memory it just added
-                    # A pending hosted ADD has no id yet: its replacement is added beside it.
-                    event = op.event if ids[op.memory_id] is not None else "ADD"
-                    op = supersede.Op(event, op.fact, ids[op.memory_id])
-                stored = self._apply(op, user_id, metadata, session_id)
-                if op.event == "ADD":
-                    ids[_placeholder(len(ids) + 1)] = stored.id
-                done.append(stored)
+                results[i] = self._apply(op, user_id, metadata, session_id)
             except MemoryStoreError as exc:
-                if not any(m.event != "NONE" for m in done):
-                    raise
-                # Some changes are in L4 already: they stand, and the caller must learn which.
-                raise PartialWriteError(
-                    f"{exc.message}; {len(done)} of the request's facts were applied before the failure",
-                    details={"written": [vars(m) for m in done]},
-                    done=done,
-                ) from exc
-        return done
+                raise self._partial(exc, done()) from exc
+        return done()
+
+    @staticmethod
+    def _partial(exc: MemoryStoreError, done: list[StoredMemory]) -> MemoryStoreError:
+        """The error to raise: ``exc`` itself while nothing changed in L4, else a ``PartialWriteError``."""
+        if not any(m.event != "NONE" for m in done):
+            return exc
+        # Some changes are in L4 already: they stand, and the caller must learn which.
+        return PartialWriteError(
+            f"{exc.message}; {len(done)} of the request's facts were applied before the failure",
+            details={"written": [vars(m) for m in done]},
+            done=done,
+        )
+
+    @staticmethod
+    def _metadata(op: supersede.Op, metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+        """What a rules-mode memory carries: the caller's metadata, the fact's kind, the extractor."""
+        return dict(metadata or {}) | op.fact.metadata() | {"extractor": "rules"}
 
     def _apply(
         self, op: supersede.Op, user_id: str, metadata: Mapping[str, Any] | None, session_id: str | None
     ) -> StoredMemory:
-        """One decision, carried out in L4."""
-        meta = dict(metadata or {}) | op.fact.metadata() | {"extractor": "rules"}
+        """One decision, carried out in L4 (the memory ids come from this user's ``get_all``)."""
+        meta = self._metadata(op, metadata)
         if op.event == "ADD":
             (record,) = self.mem0.add(op.fact.text, user_id=user_id, metadata=meta, run_id=session_id)
             return StoredMemory.of(record)
         if op.event == "UPDATE":
             assert op.memory_id is not None
-            record = self.mem0.update(op.memory_id, op.fact.text, user_id=user_id, metadata=meta)
-            return StoredMemory.of(record, "UPDATE")
-        if op.event == "DELETE":
+            self.mem0.update_listed(op.memory_id, op.fact.text, metadata=meta)
+        elif op.event == "DELETE":
             assert op.memory_id is not None
-            self.mem0.delete(op.memory_id, user_id=user_id)
+            self.mem0.delete(op.memory_id)  # the user's own: read from their get_all in this request
         return StoredMemory.of_fact(op.memory_id, op.fact, op.event)
 
     def _write_inferred(

@@ -7,7 +7,13 @@ platform's ``mem0.MemoryClient``. Every call is bounded by
 ``MEMCACHE_MEM0_TIMEOUT_S`` and Mem0's errors become the platform's own.
 """
 
-from memcache_platform.clients.mem0.base import Mem0Backend, MemoryRecord, translate_error
+from memcache_platform.clients.mem0.base import (
+    AddInterrupted,
+    Mem0Backend,
+    MemoryRecord,
+    NewMemory,
+    translate_error,
+)
 from memcache_platform.clients.mem0.hosted import HostedMem0Backend
 from memcache_platform.clients.mem0.local import (
     EMBEDDING_DIMS,
@@ -16,9 +22,11 @@ from memcache_platform.clients.mem0.local import (
     configure_offline_environment,
 )
 from memcache_platform.clients.mem0.sql import list_local_user_ids, local_user_stats
-from memcache_platform.clients.mem0.wrapper import Mem0ClientWrapper
+from memcache_platform.clients.mem0.wrapper import AddsInterrupted, Mem0ClientWrapper
 
 __all__ = [
+    "AddInterrupted",
+    "AddsInterrupted",
     "EMBEDDING_DIMS",
     "EMBEDDING_MODEL",
     "HostedMem0Backend",
@@ -26,6 +34,7 @@ __all__ = [
     "Mem0Backend",
     "Mem0ClientWrapper",
     "MemoryRecord",
+    "NewMemory",
     "configure_offline_environment",
     "list_local_user_ids",
     "local_user_stats",

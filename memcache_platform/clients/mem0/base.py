@@ -57,6 +57,25 @@ class MemoryRecord:
         )
 
 
+@dataclass(frozen=True)
+class NewMemory:
+    """One memory for ``add_many``: its text, stored as is (``infer=False``), and its own metadata."""
+
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class AddInterrupted(Exception):  # noqa: N818 - a state, not a bug: some of the adds are stored
+    """``add_many`` failed after storing some memories: ``stored`` holds their answers, in order.
+
+    The failure itself is the ``__cause__``.
+    """
+
+    def __init__(self, stored: list[list[dict[str, Any]]]) -> None:
+        super().__init__(f"{len(stored)} memories were stored before the failure")
+        self.stored = stored
+
+
 class Mem0Backend(Protocol):
     """What each backend provides; results are Mem0's own dicts."""
 
@@ -69,6 +88,15 @@ class Mem0Backend(Protocol):
         infer: bool,
         run_id: str | None,
     ) -> list[dict[str, Any]]: ...
+    def add_many(
+        self, memories: Sequence[NewMemory], *, user_id: str, run_id: str | None
+    ) -> list[list[dict[str, Any]]]:
+        """What ``add(infer=False)`` of each memory would store, in as few round trips as the backend allows.
+
+        Returns each memory's add answer, in order; ``AddInterrupted`` when it failed part way.
+        """
+        ...
+
     def get(self, memory_id: str) -> dict[str, Any] | None: ...
     def get_all(self, *, user_id: str, limit: int) -> list[dict[str, Any]]: ...
     def search(self, query: str, *, user_id: str, limit: int, run_id: str | None) -> list[dict[str, Any]]: ...
@@ -86,7 +114,7 @@ class Mem0Backend(Protocol):
 
 def translate_error(operation: str, exc: Exception) -> Exception:
     """Map an exception raised inside Mem0 to the platform's exception types."""
-    if isinstance(exc, MemoryNotFound | InvalidInput):
+    if isinstance(exc, MemoryNotFound | InvalidInput | AddInterrupted):
         return exc
     from mem0 import exceptions as mem0_errors
 

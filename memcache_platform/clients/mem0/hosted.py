@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from config.settings import Settings
+from memcache_platform.clients.mem0.base import AddInterrupted
 from memcache_platform.clients.mem0.local import configure_offline_environment
 from memcache_platform.errors import (
     InvalidInput,
@@ -68,6 +69,24 @@ class HostedMem0Backend:
         return parse_add_answer(
             self.client.add(messages, user_id=user_id, metadata=metadata, infer=infer, **extra)
         )
+
+    def add_many(self, memories, *, user_id, run_id):  # type: ignore[no-untyped-def]
+        """One add per memory: the hosted API has no batch add (``/v1/batch/`` updates and deletes only).
+
+        One add of many messages would give them all the same metadata, and each fact has its own.
+        """
+        answers: list[list[dict[str, Any]]] = []
+        for memory in memories:
+            try:
+                message = [{"role": "user", "content": memory.text}]
+                answers.append(
+                    self.add(message, user_id=user_id, metadata=memory.metadata, infer=False, run_id=run_id)
+                )
+            except Exception as exc:
+                if not answers:
+                    raise
+                raise AddInterrupted(answers) from exc
+        return answers
 
     def get_event(self, event_id: str) -> dict[str, Any]:
         """The state of one queued add; MemoryClient 2.2 has no method for it, so its HTTP client asks."""

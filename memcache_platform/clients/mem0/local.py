@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import time
-from collections.abc import Sequence
-from datetime import datetime
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from config.settings import Settings
+from memcache_platform.clients.mem0.base import AddInterrupted, NewMemory
 from memcache_platform.clients.mem0.sql import list_local_user_ids, local_user_stats
 from memcache_platform.tiers.l1_embeddings import CachedEmbedder, EmbeddingCache
 
@@ -149,6 +153,81 @@ class LocalMem0Backend:
     def add(self, messages, *, user_id, metadata, infer, run_id):  # type: ignore[no-untyped-def]
         result = self.memory.add(messages, user_id=user_id, metadata=metadata, infer=infer, run_id=run_id)
         return list(result.get("results", []))
+
+    def add_many(
+        self,
+        memories: Sequence[NewMemory],
+        *,
+        user_id: str,
+        run_id: str | None,
+        vectors: Mapping[str, list[float]] | None = None,
+    ) -> list[list[dict[str, Any]]]:
+        """``add(infer=False)`` of each memory, with one pgvector insert and one history batch.
+
+        Mem0's add stores each message with its own INSERT and its own SQLite commit; this stores
+        the same rows (the payload of ``Memory._create_memory``, the history ADD of ``add_history``)
+        in one transaction each. The vector rows are all or nothing. ``vectors`` (text -> vector)
+        skips the embedder for texts already embedded (bulk seeding); the rest are embedded in one
+        model call.
+        """
+        if not memories:
+            return []
+        from mem0.memory.main import _build_filters_and_metadata
+        from mem0.utils.lemmatization import lemmatize_for_bm25
+
+        embedded = self._embed([m.text for m in memories], vectors or {})
+        ids = [str(uuid.uuid4()) for _ in memories]
+        # One timestamp per memory, strictly increasing: get_all orders by created_at, so a user's
+        # memories keep the order they were stated in, as they do with one add after the other.
+        start = datetime.now(UTC)
+        payloads = []
+        for n, item in enumerate(memories):
+            payload, _ = _build_filters_and_metadata(
+                user_id=user_id, run_id=run_id, input_metadata=item.metadata
+            )
+            payload |= {
+                "role": "user",
+                "data": item.text,
+                "hash": hashlib.md5(item.text.encode()).hexdigest(),
+            }  # noqa: S324 - Mem0's content hash
+            payload.setdefault("created_at", (start + timedelta(microseconds=n)).isoformat())
+            payload |= {"updated_at": payload["created_at"], "text_lemmatized": lemmatize_for_bm25(item.text)}
+            payloads.append(payload)
+        self.memory.vector_store.insert(
+            vectors=[embedded[m.text] for m in memories], ids=ids, payloads=payloads
+        )
+        history = [
+            {
+                "memory_id": memory_id,
+                "old_memory": None,
+                "new_memory": payload["data"],
+                "event": "ADD",
+                "created_at": payload["created_at"],
+                "updated_at": payload["updated_at"],
+                "actor_id": None,
+                "role": "user",
+            }
+            for memory_id, payload in zip(ids, payloads, strict=True)
+        ]
+        answers = [
+            [{"id": memory_id, "memory": m.text, "event": "ADD", "actor_id": None, "role": "user"}]
+            for memory_id, m in zip(ids, memories, strict=True)
+        ]
+        try:
+            self.memory.db.batch_add_history(history)
+        except Exception as exc:
+            raise AddInterrupted(answers) from exc  # the memories are stored, as after Mem0's own add
+        return answers
+
+    def _embed(self, texts: Sequence[str], given: Mapping[str, list[float]]) -> dict[str, list[float]]:
+        """The vector of each text: from ``given``, else from one model call (or an open batch)."""
+        vectors = {t: given[t] for t in texts if t in given}
+        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if missing:
+            embedder = self.memory.embedding_model
+            with self.embedding_batch(missing):
+                vectors |= {t: embedder.embed(t, "add") for t in missing}
+        return vectors
 
     def embedding_batch(self, texts: Sequence[str]) -> contextlib.AbstractContextManager[None]:
         embedder = self.memory.embedding_model

@@ -11,11 +11,18 @@ from typing import Any, TypeVar
 
 from config.settings import Settings
 from memcache_platform import metrics
-from memcache_platform.clients.mem0.base import Mem0Backend, MemoryRecord, translate_error
+from memcache_platform.clients.mem0.base import (
+    AddInterrupted,
+    Mem0Backend,
+    MemoryRecord,
+    NewMemory,
+    translate_error,
+)
 from memcache_platform.clients.mem0.hosted import HostedMem0Backend
 from memcache_platform.clients.mem0.local import LocalMem0Backend
 from memcache_platform.errors import (
     MemoryNotFound,
+    MemoryStoreError,
     MemoryStoreTimeout,
 )
 from memcache_platform.ids import RESERVED_METADATA_KEYS
@@ -62,18 +69,40 @@ class Mem0ClientWrapper:
                 messages, user_id=user_id, metadata=metadata or {}, infer=infer, run_id=run_id
             ),
         )
+        text = " ".join(m.get("content", "") for m in messages)
+        return _records(items, text, user_id=user_id, metadata=metadata or {}, run_id=run_id)
+
+    def add_many(
+        self, memories: Sequence[NewMemory], *, user_id: str, run_id: str | None = None
+    ) -> list[MemoryRecord]:
+        """Store each memory as is (``infer=False``) in one bulk call: the record of each, in order.
+
+        ``AddsInterrupted`` (with the records stored) when the backend failed after storing some.
+        """
+        if not memories:
+            return []
+        try:
+            answers = self._call(
+                "add_many", lambda: self.backend.add_many(memories, user_id=user_id, run_id=run_id)
+            )
+        except AddInterrupted as exc:
+            stored = self._one_each(memories, exc.stored, user_id, run_id)
+            raise AddsInterrupted(translate_error("add_many", exc.__cause__ or exc), stored) from exc
+        if len(answers) != len(memories):
+            raise MemoryStoreError(f"Mem0 answered {len(answers)} adds for {len(memories)} memories")
+        return self._one_each(memories, answers, user_id, run_id)
+
+    @staticmethod
+    def _one_each(
+        memories: Sequence[NewMemory], answers: list[list[dict[str, Any]]], user_id: str, run_id: str | None
+    ) -> list[MemoryRecord]:
+        """The record of each memory from its add answer; an answer of another size is Mem0's error."""
         records = []
-        for item in items:
-            if item.get("event", "ADD") == "DELETE":
-                continue
-            if "event_id" in item and "id" not in item:  # accepted, processed later (hosted async mode)
-                text = " ".join(m.get("content", "") for m in messages)
-                records.append(
-                    MemoryRecord("", text, user_id, metadata or {}, run_id=run_id, event_id=item["event_id"])
-                )
-                continue
-            merged = {"user_id": user_id, "metadata": metadata or {}, "run_id": run_id} | item
-            records.append(MemoryRecord.from_mem0(merged))
+        for memory, items in zip(memories, answers, strict=False):
+            found = _records(items, memory.text, user_id=user_id, metadata=memory.metadata, run_id=run_id)
+            if len(found) != 1:
+                raise MemoryStoreError(f"Mem0 answered {len(found)} memories for one add of {memory.text!r}")
+            records += found
         return records
 
     def get_event(self, event_id: str) -> dict[str, Any]:
@@ -143,6 +172,14 @@ class Mem0ClientWrapper:
         self._call("update", lambda: self.backend.update(memory_id, text, metadata=metadata, **extra))
         return self.get(memory_id, user_id=user_id)
 
+    def update_listed(self, memory_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> None:
+        """``update`` of a memory the caller has just listed from its user's ``get_all``: Mem0's call alone.
+
+        Ownership is known, and Mem0 reads the row itself: the reads ``update`` makes before and
+        after (two round trips) would tell nothing new. A memory deleted meanwhile is ``MemoryNotFound``.
+        """
+        self._call("update", lambda: self.backend.update(memory_id, text, metadata=metadata))
+
     def erase_user(self, user_id: str) -> int:
         """Delete every memory of the user (and, locally, their history); how many there were."""
         return self._call("erase_user", lambda: self.backend.erase_user(user_id))
@@ -173,3 +210,32 @@ class Mem0ClientWrapper:
             raise MemoryStoreTimeout(f"Mem0 {operation} did not answer within {self.timeout_s:g} s") from exc
         except Exception as exc:  # noqa: BLE001 - every Mem0 failure becomes a platform error
             raise translate_error(operation, exc) from exc
+
+
+class AddsInterrupted(MemoryStoreError):
+    """A bulk add failed after storing some memories: ``stored`` are their records, ``error`` the failure."""
+
+    def __init__(self, error: Exception, stored: list[MemoryRecord]) -> None:
+        message = getattr(error, "message", str(error))
+        super().__init__(message, code=getattr(error, "code", None))
+        self.status = getattr(error, "status", self.status)
+        self.error = error
+        self.stored = stored
+
+
+def _records(
+    items: list[dict[str, Any]], text: str, *, user_id: str, metadata: dict[str, Any], run_id: str | None
+) -> list[MemoryRecord]:
+    """The records of one add answer; an accepted, unprocessed hosted add is a pending record of ``text``."""
+    records = []
+    for item in items:
+        if item.get("event", "ADD") == "DELETE":
+            continue
+        if "event_id" in item and "id" not in item:  # accepted, processed later (hosted async mode)
+            records.append(
+                MemoryRecord("", text, user_id, metadata, run_id=run_id, event_id=item["event_id"])
+            )
+            continue
+        merged = {"user_id": user_id, "metadata": metadata, "run_id": run_id} | item
+        records.append(MemoryRecord.from_mem0(merged))
+    return records

@@ -13,19 +13,28 @@ PHO = [{"role": "user", "content": "My favourite food is pho and I'm good at Pyt
 
 
 class FailingAfter:
-    """Fault injection: the real backend, but ``add`` fails after ``n`` calls as if PostgreSQL went away.
+    """Fault injection: the real backend, but its L4 writes fail after ``n`` calls as if PostgreSQL went away.
 
-    A database dying between two facts of one request cannot be timed for real in a test.
+    A database dying between two writes of one request cannot be timed for real in a test.
     """
 
     def __init__(self, backend, n: int) -> None:
         self.backend, self.n = backend, n
 
-    def add(self, *args, **kwargs):
+    def _write(self, name: str, *args, **kwargs):
         if self.n == 0:
             raise psycopg.OperationalError("server closed the connection unexpectedly")
         self.n -= 1
-        return self.backend.add(*args, **kwargs)
+        return getattr(self.backend, name)(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        return self._write("add", *args, **kwargs)
+
+    def add_many(self, *args, **kwargs):
+        return self._write("add_many", *args, **kwargs)
+
+    def update(self, *args, **kwargs):
+        return self._write("update", *args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.backend, name)
@@ -63,9 +72,18 @@ def test_no_handoff_when_l4_write_fails(platform, user_id):
 
 def test_partial_failure_lists_what_was_written(platform, user_id):
     handed: list[str] = []
+    [ramen] = (
+        _service(platform, handed)
+        .extract_facts(user_id, [{"role": "user", "content": "My favourite food is ramen"}])
+        .memories
+    )
+    # The request's ADDs (one bulk add) go in; its UPDATE of the favourite food then fails.
     with pytest.raises(PartialWriteError) as caught:
         _service(platform, handed, fail_after=1).extract_facts(user_id, PHO)
     written = caught.value.details["written"]
-    assert [w["memory"] for w in written] == ["Favourite food is pho"]
-    assert [r.id for r in platform.mem0.get_all(user_id=user_id)] == [written[0]["id"]]
-    assert handed == [user_id]  # what was written still gets its rebuild
+    assert [(w["event"], w["memory"]) for w in written] == [("ADD", "Good at Python")]
+    assert sorted(r.memory for r in platform.mem0.get_all(user_id=user_id)) == [
+        "Favourite food is ramen",
+        "Good at Python",
+    ]
+    assert handed == [user_id, user_id]  # what was written still gets its rebuild

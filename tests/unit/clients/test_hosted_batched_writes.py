@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from memcache_platform.clients.mem0 import Mem0ClientWrapper
 from memcache_platform.clients.mem0.hosted import HostedMem0Backend
-from memcache_platform.services.extraction import ExtractionService
+from memcache_platform.services.extraction import ExtractionService, PartialWriteError
 from memcache_platform.services.handoff import HandoffResult
 
 
@@ -48,3 +50,27 @@ def test_three_facts_three_adds_with_their_own_metadata() -> None:
         ("Good at Python", "skill", False),
         ("Lives in Lisbon", "profile", False),
     ]
+
+
+class FailingSecondAdd(FakeMemoryClient):
+    """The fake platform refusing the second add (an outage between two facts, not reproducible offline)."""
+
+    def add(self, messages, **kwargs):  # type: ignore[no-untyped-def]
+        if len(self.adds) == 1:
+            raise ConnectionError("platform unreachable")
+        return super().add(messages, **kwargs)
+
+
+def test_a_failure_after_the_first_add_is_a_partial_write_listing_it() -> None:
+    backend = object.__new__(HostedMem0Backend)
+    backend.client = FailingSecondAdd()
+    service = ExtractionService(
+        Mem0ClientWrapper(backend, timeout_s=5), lambda u: HandoffResult(None, "queued")
+    )
+    text = "My favourite food is pho. I'm good at Python. I live in Lisbon."
+    with pytest.raises(PartialWriteError) as caught:
+        service.extract_facts("u1", [{"role": "user", "content": text}])
+    assert [(w["id"], w["memory"]) for w in caught.value.details["written"]] == [
+        ("m1", "Favourite food is pho")
+    ]
+    assert caught.value.status == 503
