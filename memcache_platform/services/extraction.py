@@ -218,9 +218,10 @@ class ExtractionService:
         metadata: Mapping[str, Any] | None = None,
         session_id: str | None = None,
     ) -> WriteResult:
-        """Mem0's ``infer=False``: each message stored as is, with the caller's metadata; then the hand-off.
+        """Mem0's ``infer=False``: each message stored as is, with the caller's metadata; then settled.
 
         What a platform in front of this one (its hosted backend) sends: facts it extracted itself.
+        Settled as every write (``settle``, flow A): a hosted add's event is marked pending and followed.
         """
         meta = dict(metadata or {})
         stored = [
@@ -229,7 +230,7 @@ class ExtractionService:
             if message.get("content", "").strip()
             for record in self.mem0.add(message["content"], user_id=user_id, metadata=meta, run_id=session_id)
         ]
-        return WriteResult(stored, self.handoff(user_id) if stored else None)
+        return self.settle(user_id, stored)
 
     def _strict_pending(self, user_id: str, stored: list[StoredMemory], pending: list[str]) -> WriteResult:
         """Flow B behind the hosted backend: wait (bounded) for the queued adds, then rebuild inline.

@@ -16,7 +16,7 @@ def _derived(text: str, sent: Mapping[str, Any] | None = None) -> dict[str, obje
 
     A text the rules read nothing in ("other") keeps the fact ``sent`` names, if of a known
     category: what a fronting platform's hosted backend sends with the fact its extractor found
-    (its canonical texts, "Favourite drink is coffee", do not classify again).
+    (its canonical texts, "Favourite drink is coffee", classify back to that fact anyway).
     """
     from memcache_platform.extractors import CATEGORIES, RulesExtractor
 

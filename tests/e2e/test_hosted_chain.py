@@ -36,12 +36,14 @@ def chain(platform, redis_server, postgres_server):  # type: ignore[no-untyped-d
         redis_url_a=redis_server.url.replace("/0", "/6"),
         database_url_a=postgres_server.create_database("memcache_hosted_a", drop_first=True),
         settings_a={"mem0_event_poll_s": 0.05, "mem0_event_poll_max_s": 0.2},
+        serve_a=True,  # an application's own MemoryClient calls A over HTTP
     )
     yield {
         "a": built.a,
         "b": built.b,
         "client": built.app_a.test_client(),
         "tasks": built.tasks,
+        "host_a": built.host_a,
         "host_b": built.host_b,
         "chain": built,
     }
@@ -196,6 +198,49 @@ def test_a_build_from_before_the_event_ended_is_not_served_after_it(chain, user,
     favorites = client.get(f"/v1/users/{user}/favorites", headers=AUTH).json
     assert "green tea" in str(favorites["favorites"]), favorites
     tasks.rebuilt()
+
+
+def test_a_verbatim_add_is_pending_for_searches_until_its_event_lands(chain, user, wait_for):
+    """Mem0's ``infer=False`` add through A's v3 route, from an application's real ``MemoryClient``.
+
+    What a platform in front of A sends. Its event is marked like a v1 write's: while B holds the
+    add PENDING, A's searches neither serve the entry warmed before it nor fill one (the hand-off's
+    rebuild defers), and a worker follows the event to the second bump, after which it is found.
+    """
+    from mem0 import MemoryClient
+
+    a, b, client, tasks = chain["a"], chain["b"], chain["client"], chain["tasks"]
+    app = MemoryClient(api_key=API_KEY, host=chain["host_a"])
+    _write(client, user, "I'm good at Rust")
+    tasks.finish()
+    tasks.rebuilt()
+    assert app.search("drink", filters={"user_id": user})["tier"] == "L4"
+    assert app.search("drink", filters={"user_id": user})["tier"] == "L2"  # cached before the add
+
+    tasks.released.clear()
+    held = HeldStandIn(b, user)
+    try:
+        added = app.add("Favourite drink is green tea", user_id=user, infer=False)
+        assert added["pending"] is True and len(added["event_ids"]) == 1, added
+        (handed_off,) = tasks.rebuilds
+        tasks.rebuilt()
+        for _ in range(2):  # neither the pre-add entry nor a fill from the L4 that lacks it
+            found = app.search("drink", filters={"user_id": user})
+            assert found["tier"] == "L4", found
+            assert not any("green tea" in hit["memory"] for hit in found["results"])
+        assert a.mem0_event_marks.pending(user).keys() == set(added["event_ids"])
+        assert handed_off.result().outcome == "deferred"  # it leaves the build to the follower
+        assert b.compat_events.get(added["event_ids"][0])["status"] == "PENDING"
+    finally:
+        held.release()
+    _settled(b, added["event_ids"], wait_for)
+    (outcome,) = tasks.finish()  # followed to the end, as a v1 write's event
+    assert outcome.status == "SUCCEEDED"
+    tasks.rebuilt()
+    first = app.search("drink", filters={"user_id": user})
+    second = app.search("drink", filters={"user_id": user})
+    assert second["tier"] == "L2" and any("green tea" in h["memory"] for h in second["results"]), first
+    app.client.close()
 
 
 STRICT = {"Authorization": f"Bearer {ADMIN_KEY}", "X-Write-Mode": "strict"}

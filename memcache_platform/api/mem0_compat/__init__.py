@@ -46,7 +46,8 @@ with 400 ``unsupported_option`` naming it (``details.option``). Null values coun
 * ``add``: ``messages`` (roles user/assistant/system, text content; the v1 API's limits) and
   ``metadata`` (the v1 API's rules) are honoured. ``infer`` omitted means the platform's configured
   extractor (``MEMCACHE_EXTRACTOR``); ``infer=true`` is honoured only when that is ``llm``;
-  ``infer=false`` (store verbatim) is refused: facts always go through the extractor.
+  ``infer=false`` (store each message verbatim, what a fronting platform's hosted backend sends)
+  is accepted with the ``rules`` extractor, and settled as every write (hosted events marked pending).
   ``async_mode`` (either value), ``version`` v1/v2, ``output_format`` v1.1 and ``enable_graph=false``
   are harmless: the L4 write is synchronous, so the answer always lists the stored memories
   (``{"results": [{"id", "memory", "event": "ADD", ...}]}``, no ``event_id``), plus ``cache``

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from memcache_platform.extractors.base import Fact
 from memcache_platform.extractors.rules.patterns import _RULES, _Rule
 from memcache_platform.extractors.rules.retractions import retraction
+from memcache_platform.extractors.rules.stored import STORED_RULES
 from memcache_platform.extractors.rules.text import (
     _HAS_ALNUM,
     _LEADING_FILLER,
@@ -76,16 +77,16 @@ def _canonical_topic(topic: str) -> str:
     return " ".join(_TOPIC_SPELLING.get(word, word) for word in topic.split(" "))
 
 
-def _match(statement: str) -> _Match | None:
-    """Return the first rule that matches ``statement`` with a usable value, or None."""
+def _match(statement: str, rules: tuple[_Rule, ...] = _RULES) -> _Match | None:
+    """Return the first of ``rules`` that matches ``statement`` with a usable value, or None."""
     text = _LEADING_FILLER.sub("", statement)
     if not text:
         return None
-    for rule in _RULES:
+    for rule in rules:
         found = rule.pattern.match(text)
         if found is None:
             continue
-        value = _clean_value(found.group("value"), rule.cuts)
+        value = found.group("value") if rule.verbatim else _clean_value(found.group("value"), rule.cuts)
         if not _usable(value, rule):
             continue
         groups = found.groupdict()
@@ -148,7 +149,8 @@ class RulesExtractor:
     def classify(self, text: str) -> Fact:
         """Classify one statement; unmatched statements come back as category "other"."""
         statement = _clean(_normalise(text if isinstance(text, str) else ""))
-        found = _match(statement)
+        # A text the rules rendered reads back as its fact ("Favourite food is pho"); else a statement.
+        found = _match(statement, STORED_RULES) or _match(statement)
         if found is None:
             return Fact(text=statement, category="other")
         return _fact(found, found.value)

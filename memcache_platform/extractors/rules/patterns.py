@@ -52,6 +52,7 @@ class _Rule:
     cuts: tuple[re.Pattern[str], ...] = ()
     max_words: int | None = None
     accept: Callable[[str], bool] | None = None
+    verbatim: bool = False  # a stored fact's text (``stored.py``): its value is taken as it is
 
 
 def _first_word(value: str) -> str:
