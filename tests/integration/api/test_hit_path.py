@@ -45,3 +45,20 @@ def test_an_l2_hit_without_limits_costs_one_round_trip(limited, user_id, write, 
     assert [t.commands for t in trips] == [
         ["EVALSHA"]
     ]  # watermark, generation, pending flag, entry and hot-query record
+
+
+def test_with_limits_off_a_hit_skips_flask_limiter(limited, user_id, write, monkeypatch):
+    """Limits off: the limit decorators go straight to the view, Flask-Limiter runs no check."""
+    from memcache_platform.api.ratelimit import limiter
+
+    app, key, _ = limited(rate_limit_enabled=False)
+    write(user_id, "My favourite food is pho")
+    client = app.test_client()
+    url = f"/v1/users/{user_id}/search?q=what+do+I+eat&limit=3"
+    assert [client.get(url, headers=key).json["tier"] for _ in range(2)] == ["L4", "L2"]
+    calls: list[str] = []
+    # A spy, not a fault: Flask-Limiter starts every check of a request by identifying its endpoint.
+    monkeypatch.setattr(limiter, "identify_request", lambda: calls.append("identify") or "search.search")
+    assert client.get(url, headers=key).json["tier"] == "L2"
+    assert client.get("/healthz").status_code == 200
+    assert calls == []
