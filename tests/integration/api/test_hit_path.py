@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from memcache_platform.tiers.l2_results import L2Entry
 from tests.support.round_trips import Trip, counted
 
 pytestmark = pytest.mark.integration
@@ -62,3 +63,19 @@ def test_with_limits_off_a_hit_skips_flask_limiter(limited, user_id, write, monk
     assert client.get(url, headers=key).json["tier"] == "L2"
     assert client.get("/healthz").status_code == 200
     assert calls == []
+
+
+def test_an_l2_hit_sends_the_stored_results_text_as_it_is(limited, user_id, write, platform):
+    """No decode and re-encode of a hit's results: the body holds Redis's bytes (UTF-8, where
+    Flask's own JSON would escape the "ở" as \\u1edf)."""
+    app, key, _ = limited(rate_limit_enabled=False)
+    write(user_id, "My favourite food is phở")
+    client = app.test_client()
+    url = f"/v1/users/{user_id}/search?q=what+do+I+eat&limit=3"
+    assert [client.get(url, headers=key).json["tier"] for _ in range(2)] == ["L4", "L2"]
+    (entry_key,) = platform.redis.keys(f"mc:{{{user_id}}}:g*:q:*")
+    stored = L2Entry.loads(platform.redis.get(entry_key)).hits.json
+    response = client.get(url, headers=key)
+    assert response.json["tier"] == "L2"
+    assert response.data.endswith(b',"results":' + stored + b"}")
+    assert response.json["results"][0]["memory"] == "Favourite food is phở"
