@@ -1,4 +1,5 @@
-"""An L2 hit over HTTP costs at most two Redis round trips with the limits on, one with them off.
+"""An L2 hit over HTTP costs at most two Redis round trips with the limits on, one with them off;
+with them off it runs no Flask-Limiter code, and it sends the results text Redis holds.
 
 The round trips are counted on the real connections (tests/support/round_trips.py); the app is the
 real one over the session's platform, with the shipped rate limits (``limited``, conftest.py).
@@ -14,12 +15,19 @@ from tests.support.round_trips import Trip, counted
 pytestmark = pytest.mark.integration
 
 
-def _hit_trips(app, key, user_id, write, monkeypatch) -> list[Trip]:  # type: ignore[no-untyped-def]
-    """The round trips of one L2 hit, after a miss and a first hit (connections open, scripts loaded)."""
-    write(user_id, "My favourite food is pho")
+def _warmed(app, key, user_id, write, text="My favourite food is pho"):  # type: ignore[no-untyped-def]
+    """A test client and a search URL of the user past a miss and a first hit (connections open,
+    scripts loaded): the next search of the URL is an L2 hit."""
+    write(user_id, text)
     client = app.test_client()
     url = f"/v1/users/{user_id}/search?q=what+do+I+eat&limit=3"
     assert [client.get(url, headers=key).json["tier"] for _ in range(2)] == ["L4", "L2"]
+    return client, url
+
+
+def _hit_trips(app, key, user_id, write, monkeypatch) -> list[Trip]:  # type: ignore[no-untyped-def]
+    """The round trips of one L2 hit."""
+    client, url = _warmed(app, key, user_id, write)
     with counted(monkeypatch) as trips:
         response = client.get(url, headers=key)
     assert response.status_code == 200
@@ -53,10 +61,7 @@ def test_with_limits_off_a_hit_skips_flask_limiter(limited, user_id, write, monk
     from memcache_platform.api.ratelimit import limiter
 
     app, key, _ = limited(rate_limit_enabled=False)
-    write(user_id, "My favourite food is pho")
-    client = app.test_client()
-    url = f"/v1/users/{user_id}/search?q=what+do+I+eat&limit=3"
-    assert [client.get(url, headers=key).json["tier"] for _ in range(2)] == ["L4", "L2"]
+    client, url = _warmed(app, key, user_id, write)
     calls: list[str] = []
     # A spy, not a fault: Flask-Limiter starts every check of a request by identifying its endpoint.
     monkeypatch.setattr(limiter, "identify_request", lambda: calls.append("identify") or "search.search")
@@ -69,10 +74,7 @@ def test_an_l2_hit_sends_the_stored_results_text_as_it_is(limited, user_id, writ
     """No decode and re-encode of a hit's results: the body holds Redis's bytes (UTF-8, where
     Flask's own JSON would escape the "ở" as \\u1edf)."""
     app, key, _ = limited(rate_limit_enabled=False)
-    write(user_id, "My favourite food is phở")
-    client = app.test_client()
-    url = f"/v1/users/{user_id}/search?q=what+do+I+eat&limit=3"
-    assert [client.get(url, headers=key).json["tier"] for _ in range(2)] == ["L4", "L2"]
+    client, url = _warmed(app, key, user_id, write, "My favourite food is phở")
     (entry_key,) = platform.redis.keys(f"mc:{{{user_id}}}:g*:q:*")
     stored = L2Entry.loads(platform.redis.get(entry_key)).hits.json
     response = client.get(url, headers=key)
