@@ -16,7 +16,7 @@ from memcache_platform.errors import CacheUnavailable, MemoryStoreError
 from memcache_platform.services.summary import fact_of
 from memcache_platform.tiers.hot_queries import HotQueries, QuerySpec
 from memcache_platform.tiers.l2_lookup import L2Lookup
-from memcache_platform.tiers.l2_results import L2Entry, ResultCache, query_hash
+from memcache_platform.tiers.l2_results import Hits, L2Entry, ResultCache, query_hash
 from memcache_platform.tiers.locks import Leases
 from memcache_platform.tiers.mem0_events import Mem0Events
 from memcache_platform.tiers.redis_client import user_key
@@ -29,13 +29,17 @@ POLL_S = 0.01
 class SearchAnswer:
     """Search results and the tier that produced them."""
 
-    results: list[dict[str, Any]]
+    hits: Hits  # an L2 hit's as the JSON text Redis holds (the API sends it as it is)
     tier: str  # "L2" | "L4"
     watermark: int | None
     generation: int | None
     degraded: bool = False  # True when Redis was unavailable
     stale: bool = False  # True when L4 was down and an L2 entry older than the latest write answered
     pending: bool = False  # True while a hosted add of the user is queued: L4 may not show it yet
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        return self.hits.items
 
 
 def result_of(record: MemoryRecord) -> dict[str, Any]:
@@ -90,7 +94,7 @@ class SearchService:
             fresh = entry is not None and entry.watermark >= view.watermark
             metrics.CACHE_LOOKUPS.labels("L2", "hit" if fresh else "miss").inc()
             if fresh:
-                return self._answer(entry.results, "L2", view.watermark, view.generation)
+                return self._answer(entry.hits, "L2", view.watermark, view.generation)
             return self._single_flight(
                 user_id, query, limit, session_id, qhash, view.generation, view.watermark
             )
@@ -101,7 +105,7 @@ class SearchService:
             if entry is None:
                 raise  # nothing cached: the caller gets Mem0's error (503)
             # L4 is down: an entry older than the latest write beats no answer, and says so.
-            return self._answer(entry.results, "L2", view.watermark, view.generation, stale=True)
+            return self._answer(entry.hits, "L2", view.watermark, view.generation, stale=True)
 
     def _single_flight(
         self, user_id: str, query: str, limit: int, session_id: str | None, qhash: str, gen: int, wm: int
@@ -115,7 +119,7 @@ class SearchService:
                 time.sleep(POLL_S)
                 entry = self.l2.get(user_id, gen, qhash)
                 if entry is not None and entry.watermark >= wm:
-                    return self._answer(entry.results, "L2", wm, gen)
+                    return self._answer(entry.hits, "L2", wm, gen)
             log.info("single flight of %s: no answer within %.2f s, querying L4", user_id, self.wait_s)
         try:
             results = self._l4(user_id, query, limit, session_id)
@@ -132,7 +136,7 @@ class SearchService:
 
     @staticmethod
     def _answer(
-        results: list[dict[str, Any]],
+        results: list[dict[str, Any]] | Hits,
         tier: str,
         wm: int | None,
         gen: int | None,
@@ -142,4 +146,5 @@ class SearchService:
         pending: bool = False,
     ) -> SearchAnswer:
         metrics.TIER_READS.labels("search", tier).inc()
-        return SearchAnswer(results, tier, wm, gen, degraded, stale, pending)
+        hits = results if isinstance(results, Hits) else Hits(results)
+        return SearchAnswer(hits, tier, wm, gen, degraded, stale, pending)

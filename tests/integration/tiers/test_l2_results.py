@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 
@@ -60,6 +61,24 @@ def test_put_writes_under_the_documented_key(platform, user_id):
     raw = platform.redis.get(f"mc:{{{user_id}}}:g4:q:{qhash}")
     assert raw is not None
     assert L2Entry.loads(raw) == _entry()
+
+
+def test_an_entry_is_a_json_object_with_its_results_last_as_stored(platform, user_id):
+    """Any JSON reader takes it (a process of the previous release, in a rolling deploy), and
+    ``loads`` keeps the stored results text as it is, for the API to send without re-encoding."""
+    qhash = query_hash("pho recipes", 5, None)
+    platform.l2.put(user_id, 4, {qhash: _entry()})
+    raw = platform.redis.get(f"mc:{{{user_id}}}:g4:q:{qhash}")
+    assert json.loads(raw) == {"watermark": 7, "built_at": 1_700_000_000.25, "results": _entry().results}
+    results = raw[raw.index(b'"results":') + len(b'"results":') : -1]
+    assert L2Entry.loads(raw).hits.json == results
+    assert "phở".encode() in results  # UTF-8, not \u escapes
+
+
+def test_loads_reads_an_entry_written_in_another_key_order():
+    """Entries written before the results went last (still in Redis after an upgrade) read whole."""
+    old = json.dumps({"watermark": 7, "results": _entry().results, "built_at": 1_700_000_000.25})
+    assert L2Entry.loads(old.encode()) == _entry()
 
 
 # --- put / get ---------------------------------------------------------------------------------
