@@ -157,7 +157,7 @@ class Settings(BaseSettings):
         100, gt=0, le=1000, description="Most records in one POST /v1/users/{id}/memories/batch."
     )
 
-    # --- the `memcache` command: a client of the HTTP API (memcache_platform/cli_client.py) ------
+    # --- the `memcache` command: a client of the HTTP API (memcache_platform/cli/client.py) ------
     api_url: str | None = Field(
         None, description="Platform the CLI calls; default: http:// + MEMCACHE_BIND, else 127.0.0.1:8000."
     )

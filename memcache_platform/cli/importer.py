@@ -26,7 +26,7 @@ from memcache_platform.errors import PlatformError
 from memcache_platform.import_file import ImportState, Record
 
 if TYPE_CHECKING:
-    from memcache_platform.cli_client import ApiClient
+    from memcache_platform.cli.client import ApiClient
 
 RETRIED = frozenset({"rate_limited", "memory_store_unavailable", "memory_store_timeout", "platform_timeout"})
 FATAL = frozenset({"platform_unreachable", "not_a_platform", "unauthorized", "no_api_key"})
@@ -91,7 +91,7 @@ class Importer:
 
     def user(self, user_id: str, records: list[Record]) -> None:
         """Import one user's records, batch after batch, until done or told to stop."""
-        from memcache_platform.cli_client import user_path
+        from memcache_platform.cli.client import user_path
 
         for batch in batches(records, self.batch_size, self.max_bytes):
             if self.stop.is_set():

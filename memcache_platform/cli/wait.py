@@ -16,7 +16,7 @@ import click
 from memcache_platform.errors import PlatformError
 
 if TYPE_CHECKING:
-    from memcache_platform.cli_client import ApiClient
+    from memcache_platform.cli.client import ApiClient
 
 POLL_S = 0.25
 FINAL_STATES = frozenset({"SUCCESS", "FAILURE", "REVOKED"})
