@@ -80,7 +80,8 @@ def test_one_bad_memory_fails_the_whole_bulk_and_stores_none_of_it(platform, use
 
 
 def test_history_failing_after_the_insert_reports_the_stored_memories(platform, user_id, monkeypatch):
-    # Fault injection: SQLite failing between the two stores cannot be timed for real.
+    # Fault injection: SQLite failing between the two stores cannot be timed for real. Patched on the
+    # session's Mem0 for this test only: the session worker reads L4, it never adds.
     def locked(records):  # type: ignore[no-untyped-def]
         raise sqlite3.OperationalError("database is locked")
 

@@ -17,17 +17,24 @@ THREE = [{"role": "user", "content": "My favourite food is pho. I'm good at Pyth
 
 
 class CountingModel:
-    """The real Mem0 embedder, wrapped only to count its calls (how many times the model runs)."""
+    """The real Mem0 embedder, wrapped only to count its calls (how many times the model runs).
+
+    It counts the embeddings of writes only: the session's Celery worker shares this Mem0 and may embed
+    hot queries of earlier tests' users (``memory_action="search"``) while a test here runs; it never
+    writes, so a write's embedding here is this test's.
+    """
 
     def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
         self.inner, self.calls = inner, []
 
     def embed(self, text, memory_action=None):  # type: ignore[no-untyped-def]
-        self.calls.append(("embed", [text]))
+        if memory_action != "search":
+            self.calls.append(("embed", [text]))
         return self.inner.embed(text, memory_action)
 
     def embed_batch(self, texts, memory_action="add"):  # type: ignore[no-untyped-def]
-        self.calls.append(("embed_batch", list(texts)))
+        if memory_action != "search":
+            self.calls.append(("embed_batch", list(texts)))
         return self.inner.embed_batch(texts, memory_action)
 
     def __getattr__(self, name):  # type: ignore[no-untyped-def]
@@ -156,6 +163,7 @@ def test_the_adds_of_a_request_are_one_bulk_add(platform, model, user_id):
 
 def test_partial_write_inside_a_batch(platform, model, user_id, monkeypatch):
     # Fault injection: Mem0's history file failing after the vector rows went in cannot be timed for real.
+    # Patched on the session's Mem0 for this test only: the session worker reads L4, it never adds.
     def locked(records):  # type: ignore[no-untyped-def]
         raise sqlite3.OperationalError("database is locked")
 
