@@ -15,10 +15,13 @@ def update_user_favorite_cache(self: PlatformTask, user_id: str, force: bool = F
     """Rebuild one user's L3 rows and L2 generation from L4; the result says what, from what, how long.
 
     "coalesced" (another rebuild holds the user) is retried once that lock could have lapsed: the
-    holder normally runs again for us, but a holder killed mid-rebuild never will.
+    holder normally runs again for us, but a holder killed mid-rebuild never will. The lock is held
+    under this task's id, so this task redelivered after its own worker died takes it over at once.
     """
     platform = self.platform
-    result = platform.proactive_cache.update_user_favorite_cache(validate_user_id(user_id), force=bool(force))
+    result = platform.proactive_cache.update_user_favorite_cache(
+        validate_user_id(user_id), force=bool(force), owner=self.request.id
+    )
     if result.outcome == "coalesced" and self.request.retries < COALESCED_RETRIES:
         raise self.retry(countdown=platform.settings.rebuild_lock_ttl_s, max_retries=COALESCED_RETRIES + 8)
     return result.to_dict()

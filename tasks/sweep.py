@@ -35,7 +35,7 @@ def run_proactive_caching_job(self: PlatformTask) -> dict[str, object]:
 )
 def rebuild_users_chunk(self: PlatformTask, sweep_id: str, users: list[str]) -> dict[str, object]:
     """Rebuild one chunk of a sweep's users; the result lists who was rebuilt and the sweep's progress."""
-    return vars(self.platform.sweep.run_chunk(sweep_id, list(users)))
+    return vars(self.platform.sweep.run_chunk(sweep_id, list(users), owner=self.request.id))
 
 
 @app.task(bind=True, base=PlatformTask, name=task_names.SWEEP_FINISH)

@@ -91,11 +91,17 @@ class ProactiveCacheService:
         self.coordinator = coordinator
         self.tuning = tuning
 
-    def update_user_favorite_cache(self, user_id: str, *, force: bool = False) -> RebuildResult:
-        """Rebuild the user's tiers unless they are current (``force`` rebuilds anyway); idempotent."""
+    def update_user_favorite_cache(
+        self, user_id: str, *, force: bool = False, owner: str | None = None
+    ) -> RebuildResult:
+        """Rebuild the user's tiers unless they are current (``force`` rebuilds anyway); idempotent.
+
+        ``owner`` names the run (the Celery task id) in the user's lock, so a redelivery of a task
+        whose worker died mid-rebuild takes its own lock over instead of waiting for it to lapse.
+        """
         started = time.perf_counter()
         result = RebuildResult(user_id, "current")
-        token = self._lock(user_id)
+        token = self._lock(user_id, owner)
         if token is None:
             # Another run holds the user: flag the change so that run goes once more at its end.
             self._call(lambda: self.coordinator.mark_pending(user_id))
@@ -164,12 +170,12 @@ class ProactiveCacheService:
             log.warning("rebuild coordination unavailable: %s", exc)
             return False
 
-    def _lock(self, user_id: str) -> str | None:
+    def _lock(self, user_id: str, owner: str | None = None) -> str | None:
         """The lock token; "" when there is no Redis to lock in (rebuild anyway, L3 has its own lock)."""
         if self.coordinator is None:
             return ""
         try:
-            return self.coordinator.lock(user_id)
+            return self.coordinator.lock(user_id, owner)
         except CacheUnavailable:
             return ""
 

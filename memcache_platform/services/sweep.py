@@ -211,14 +211,17 @@ class SweepService:
         self.progress.write(sweep_id, summary)
         return summary
 
-    def run_chunk(self, sweep_id: str, users: list[str]) -> ChunkResult:
-        """Rebuild each user unless current; a failing user is counted, the others go on."""
+    def run_chunk(self, sweep_id: str, users: list[str], owner: str | None = None) -> ChunkResult:
+        """Rebuild each user unless current; a failing user is counted, the others go on.
+
+        ``owner`` (the chunk task's id) names the rebuild locks: a redelivered chunk takes over its own.
+        """
         result = ChunkResult()
         for user in users:
             try:
                 # force: the planner already chose this user (dirty or aged), possibly from L4 counts
                 # that the rebuild's own watermark check cannot see.
-                rebuild = self.rebuilds.update_user_favorite_cache(user, force=True)
+                rebuild = self.rebuilds.update_user_favorite_cache(user, force=True, owner=owner)
                 {"rebuilt": result.rebuilt, "current": result.current}.get(
                     rebuild.outcome, result.coalesced
                 ).append(user)

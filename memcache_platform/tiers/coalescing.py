@@ -53,9 +53,12 @@ class RebuildCoordinator:
         with redis_errors("pending flag unreadable"):
             return bool(self.client.exists(self.pending_key(user_id)))
 
-    def lock(self, user_id: str) -> str | None:
-        """The user's rebuild lock token, or None when another rebuild holds it."""
-        return self.leases.acquire(self.lock_key(user_id), self.lock_ttl_ms)
+    def lock(self, user_id: str, owner: str | None = None) -> str | None:
+        """The user's rebuild lock token, or None when another rebuild holds it.
+
+        ``owner`` (the task id) takes over a lock held under the same id: a redelivered task's dead run.
+        """
+        return self.leases.acquire(self.lock_key(user_id), self.lock_ttl_ms, owner)
 
     def renew(self, user_id: str, token: str) -> bool:
         """Keep the lock while a rebuild progresses: a dead rebuild's lock lapses within its TTL."""

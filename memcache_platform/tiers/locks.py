@@ -15,6 +15,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# Free, or held by this very owner (a redelivery of the task whose worker died holding it): ours.
+_ACQUIRE_AS = """
+local held = redis.call('GET', KEYS[1])
+if held == false or held == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -30,11 +39,19 @@ class Leases:
         self.client = client
         self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
+        self._acquire_as = client.register_script(_ACQUIRE_AS)
 
-    def acquire(self, key: str, ttl_ms: int) -> str | None:
-        """A token when the lease was free and is now ours, else None."""
-        token = secrets.token_hex(8)
+    def acquire(self, key: str, ttl_ms: int, owner: str | None = None) -> str | None:
+        """A token when the lease was free and is now ours, else None.
+
+        With ``owner`` the token is the owner, and a lease that owner already holds is taken over: a
+        Celery task redelivered after its worker was SIGKILLed has the same id as the dead holder,
+        and must not wait out the lease of its own former run.
+        """
         with redis_errors(f"lease {key} unavailable"):
+            if owner is not None:
+                return owner if self._acquire_as(keys=[key], args=[owner, ttl_ms]) else None
+            token = secrets.token_hex(8)
             return token if self.client.set(key, token, nx=True, px=ttl_ms) else None
 
     def renew(self, key: str, token: str, ttl_ms: int) -> bool:

@@ -96,7 +96,7 @@ def test_write_search_rebuild_delete_erase_on_the_cluster(on_cluster):
     memory_id = client.get(f"/v1/users/{user}/memories", headers=_auth()).json["memories"][0]["id"]
     assert client.delete(f"/v1/users/{user}/memories/{memory_id}", headers=_auth()).status_code == 204
     assert _search(client, user)["tier"] == "L4"  # the delete's watermark made the entry stale
-    p.proactive_cache.update_user_favorite_cache(user)
+    p.proactive_cache.update_user_favorite_cache(user, owner="task-id")  # as a task runs it
     after = _search(client, user)
     assert (after["tier"], after["results"]) == ("L2", [])
 

@@ -50,6 +50,19 @@ def test_lease_is_exclusive_until_released(platform, leases, lease_key):
     leases.release(lease_key, second)
 
 
+def test_an_owner_takes_over_only_its_own_lease(platform, leases, lease_key):
+    """A task redelivered after its worker died (same task id) takes its lock over; nobody else does."""
+    assert leases.acquire(lease_key, 10_000, owner="task-1") == "task-1"
+    assert leases.acquire(lease_key, 10_000, owner="task-2") is None
+    assert leases.acquire(lease_key, 10_000) is None
+    platform.redis.pexpire(lease_key, 500)  # most of the dead run's lease has gone by
+    assert leases.acquire(lease_key, 10_000, owner="task-1") == "task-1"
+    assert platform.redis.pttl(lease_key) > 9_000  # taken over with a whole lease
+    leases.release(lease_key, "task-1")
+    assert leases.acquire(lease_key, 10_000, owner="task-2") == "task-2"
+    leases.release(lease_key, "task-2")
+
+
 def test_release_of_a_stale_token_does_not_free_the_new_owner(platform, leases, lease_key):
     first = leases.acquire(lease_key, 10_000)
     assert first is not None
