@@ -99,8 +99,9 @@ class StreamingPlanner:
     def pages(self, *, now: datetime | None = None) -> Iterator[PlanPage]:
         """Drain the Redis registry into L3, reconcile L4 if due, then classify users a page at a time."""
         now = now or datetime.now(UTC)
+        lost = self._registry_lost()
         self._drain_registry()
-        if self.reconciler is not None and self.reconciler.due(now):
+        if self.reconciler is not None and (lost or self.reconciler.due(now)):
             self.reconciler.run()
         for rows in self.users.pages(self.page_size):
             yield self._classify(rows, now)
@@ -126,6 +127,21 @@ class StreamingPlanner:
         plan.dirty = [user for _, user in sorted(dirty)]
         plan.aged = [user for _, user in sorted(aged)]
         return plan
+
+    def _registry_lost(self) -> bool:
+        """True when Redis lost the registry since the last sweep: the users only it knew are in L4.
+
+        A Redis that restarted empty lost the set with the users written since the last sweep, and
+        the broker's queued hand-offs with it (one Redis under ``make run``); their writes are only
+        in L4, so the sweep reads L4 now rather than at the next reconcile interval.
+        """
+        try:
+            kept = self.registry.survived()
+        except CacheUnavailable:
+            return False  # Redis away: nothing to tell; the drain waits for the next sweep as well
+        if not kept:
+            log.warning("sweep: the Redis registry was lost since the last sweep: reconciling L4 now")
+        return not kept
 
     def _drain_registry(self) -> None:
         """Move users seen by writes since the last sweep from the Redis set into ``known_users``."""

@@ -13,6 +13,9 @@ import redis
 from memcache_platform.tiers.redis_client import redis_errors
 
 USERS_KEY = "mc:users"
+# A member that is no user id (ids never hold NUL): the sweep adds it and never removes it, so its
+# absence says Redis lost the set (restarted empty, evicted) with any users only it knew.
+KEPT = "\x00kept"
 
 
 class KnownUsers:
@@ -31,11 +34,20 @@ class KnownUsers:
         with redis_errors("user not forgotten"):
             self.client.srem(USERS_KEY, user_id)
 
+    def survived(self) -> bool:
+        """False when this set was lost since the last call (or this is the first): then L4 must be read.
+
+        One SADD of the ``KEPT`` member, on the set's own key, so on a cluster it is lost exactly
+        when the set is.
+        """
+        with redis_errors("registry unreadable"):
+            return not self.client.sadd(USERS_KEY, KEPT)
+
     def members(self) -> set[str]:
         """Every recorded user id."""
         with redis_errors("registry unreadable"):
             raw = self.client.smembers(USERS_KEY)
-        return {m.decode() if isinstance(m, bytes) else m for m in raw}
+        return {m for m in map(_text, raw) if m != KEPT}
 
     def batches(self, count: int = 1000) -> Iterator[list[str]]:
         """The members, about ``count`` at a time (SSCAN: no single huge reply)."""
@@ -43,8 +55,8 @@ class KnownUsers:
         while True:
             with redis_errors("registry unreadable"):
                 cursor, raw = self.client.sscan(USERS_KEY, cursor, count=count)
-            if raw:
-                yield [m.decode() if isinstance(m, bytes) else m for m in raw]
+            if batch := [m for m in map(_text, raw) if m != KEPT]:
+                yield batch
             if cursor == 0:
                 return
 
@@ -53,3 +65,7 @@ class KnownUsers:
         if user_ids:
             with redis_errors("registry not drained"):
                 self.client.srem(USERS_KEY, *user_ids)
+
+
+def _text(member: bytes | str) -> str:
+    return member.decode() if isinstance(member, bytes) else member

@@ -11,7 +11,7 @@ from bench import synthetic_users
 from config.settings import Settings
 from memcache_platform.db.migrate import upgrade
 from memcache_platform.services.sweep_stream import L4Reconciler, StreamingPlanner
-from memcache_platform.tiers.known_users import KnownUsers
+from memcache_platform.tiers.known_users import KEPT, USERS_KEY, KnownUsers
 from memcache_platform.tiers.l3_store import L3Store
 from memcache_platform.tiers.l3_users import L3Users
 from memcache_platform.tiers.watermark import Watermarks
@@ -104,6 +104,7 @@ def test_between_reconciliations_listing_users_reads_no_mem0_table(platform, sta
     calls: list[int] = []
     planner = _platform_planner(platform, calls)
     assert planner.reconciler.run()  # now: the next one is due in an hour
+    KnownUsers(platform.redis).survived()  # the registry has been seen by a sweep before
     calls.clear()
     statements.clear()
     platform.mem0.add("Likes tea", user_id=f"{user_id}-bypass")  # written around the platform
@@ -118,6 +119,27 @@ def test_between_reconciliations_listing_users_reads_no_mem0_table(platform, sta
     assert planner.reconciler.run()
     assert calls == [1]
     assert f"{user_id}-bypass" in planner.plan().dirty
+
+
+def test_a_registry_lost_with_redis_makes_the_next_plan_read_l4(platform, user_id):
+    """Redis restarted empty: the users only its registry knew are found in L4 at once, not in an hour."""
+    calls: list[int] = []
+    planner = _platform_planner(platform, calls)
+    registry = KnownUsers(platform.redis)
+    assert planner.reconciler.run()  # the next reconcile is due in an hour
+    registry.survived()  # seen by an earlier sweep
+    calls.clear()
+    platform.mem0.add("Likes tea", user_id=f"{user_id}-lost")  # its hand-off and registry entry lost
+    assert f"{user_id}-lost" not in planner.plan().dirty
+    assert calls == []  # the registry is intact: no L4 read
+    # What a restart empty does to the set, shown on its marker alone: the session's other members stay.
+    platform.redis.srem(USERS_KEY, KEPT)
+    assert f"{user_id}-lost" in planner.plan().dirty
+    assert calls == [1]
+    calls.clear()
+    planner.plan()
+    assert calls == []  # once: the marker is back
+    assert KEPT not in registry.members() and all(KEPT not in batch for batch in registry.batches())
 
 
 def test_l4_counts_older_than_a_build_do_not_make_it_dirty(platform, user_id):
