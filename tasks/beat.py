@@ -11,11 +11,20 @@ and a beat stuck in retries still holds the loop. A restart empty also loses the
 ``ResilientRedBeatScheduler`` keeps RedBeat and changes ``tick()`` only: hold the lock (re-acquire
 it without blocking when it was lost; a beat that cannot is a standby beat and schedules nothing),
 re-install the static schedule when Redis lost it, and turn a Redis error into a short wait.
+
+A schedule found lost also makes the sweep due at once. A Redis that lost its data lost the broker's
+queued hand-offs with it (under ``make run`` broker and cache are one Redis), and only a sweep finds
+those users; RedBeat would count the re-installed entry as run just now and wait a whole interval.
+
+Upstream: RedBeat's "Cannot extend a lock that's no longer owned" beat exits are sibson/redbeat#218
+and #230 (a lock lost on a Redis restart or failover); PR #128 proposed retrying inside the lock
+calls; none of it is in 2.4.2, hence this subclass.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import MINYEAR, UTC, datetime
 from typing import Any
 
 import redis
@@ -58,8 +67,14 @@ class ResilientRedBeatScheduler(RedBeatScheduler):
         """After a Redis restart empty, write the static schedule (the sweep) back."""
         conf = self.app.redbeat_conf
         if conf.schedule and not get_redis(self.app).exists(conf.statics_key):
-            logger.warning("beat: the schedule is gone from Redis (restarted empty?); installing it again")
+            logger.warning(
+                "beat: the schedule is gone from Redis (restarted empty?); installing it again, "
+                "the sweep due now (hand-offs queued in that Redis were lost with it)"
+            )
             self.setup_schedule()
+            never = datetime(MINYEAR, 1, 2, tzinfo=UTC)  # RedBeat's own "never ran": due at once
+            for name in conf.schedule:
+                self.Entry.from_key(self.Entry.generate_key(self.app, name), app=self.app).reschedule(never)
 
     def close(self) -> None:
         """Release the lock if still ours; a Redis that is away must not fail the shutdown."""
