@@ -4,7 +4,9 @@
 
 Its Redis and PostgreSQL are started here (the same embedded servers ``make run`` would start) so
 that a test can SIGKILL, SIGSTOP and restart them; cache and broker share that one Redis, as under
-``make run``. Everything the tree writes lives under its own ``MEMCACHE_VAR_DIR``.
+``make run``. With ``embedded=True`` they are left to ``memcache dev run`` itself, exactly as
+``make run`` starts them (and must stop them on Ctrl-C). Everything the tree writes lives under its
+own ``MEMCACHE_VAR_DIR``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _SUITE_ONLY = (
     "MEMCACHE_MEM0_TIMEOUT_S",
     "PROMETHEUS_MULTIPROC_DIR",
 )
+# What ``dev run`` reads to decide which servers to start itself.
+_SERVER_URLS = ("MEMCACHE_REDIS_URL", "MEMCACHE_DATABASE_URL", "MEMCACHE_MEM0_DATABASE_URL")
 
 
 @dataclass
@@ -47,6 +51,7 @@ class ProcessTree:
 
     var_dir: Path
     settings: dict[str, str] = field(default_factory=dict)
+    embedded: bool = False  # True: ``dev run`` starts (and stops) Redis and PostgreSQL itself
     redis: RedisServer = field(init=False)
     pg: PostgresServer = field(init=False)
     port: int = field(default_factory=free_port)
@@ -68,14 +73,17 @@ class ProcessTree:
     def start(self, ready_timeout_s: float = 180) -> ProcessTree:
         """Start servers and the tree; return once every process runs and the API is ready."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.redis.start()
-        self.pg.start()
-        database = self.pg.create_database("memcache_tree", drop_first=True)
         env = {k: v for k, v in os.environ.items() if k not in _SUITE_ONLY}
+        if self.embedded:
+            for name in _SERVER_URLS:
+                env.pop(name, None)
+        else:
+            self.redis.start()
+            self.pg.start()
+            database = self.pg.create_database("memcache_tree", drop_first=True)
+            env.update(MEMCACHE_REDIS_URL=self.redis.url, MEMCACHE_DATABASE_URL=database)
         env.update(
             MEMCACHE_VAR_DIR=str(self.var_dir),
-            MEMCACHE_REDIS_URL=self.redis.url,
-            MEMCACHE_DATABASE_URL=database,
             MEMCACHE_MEM0_DIR=str(self.var_dir / "mem0"),
             MEMCACHE_API_KEYS=KEY,
             MEMCACHE_ADMIN_API_KEYS=KEY,
@@ -107,6 +115,17 @@ class ProcessTree:
             return requests.get(self.url + "/readyz", timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
+    def server_processes(self) -> list[psutil.Process]:
+        """The Redis and PostgreSQL processes serving from this tree's var directory, whoever started them."""
+        var = str(self.var_dir.resolve())
+        found = []
+        # redis-server rewrites its command line ("redis-server 127.0.0.1:port") but runs in its --dir.
+        for process in psutil.process_iter(["name", "cmdline", "cwd"]):
+            where = " ".join(process.info["cmdline"] or []) + " " + (process.info["cwd"] or "")
+            if process.info["name"] in ("redis-server", "postgres") and var in where:
+                found.append(process)
+        return found
 
     def stop(self) -> int | None:
         """Ctrl-C, as a user stops it; the exit status."""

@@ -1,8 +1,9 @@
 """``make run``'s web ``/metrics`` sums its gunicorn workers and the worker's children, and only them.
 
-The tree is ``make run``'s (``memcache dev run``: gunicorn, a prefork worker, beat, Flower). Flower
-counts into prometheus-client too; sharing the web's multiprocess directory, its ``flower_*`` series
-showed in the web's ``/metrics``. Nothing is mocked.
+The tree is ``make run``'s (``memcache dev run``: gunicorn, a prefork worker, beat, Flower), with the
+embedded Redis and PostgreSQL that ``dev run`` starts itself, as under ``make run``. Flower counts into
+prometheus-client too; sharing the web's multiprocess directory, its ``flower_*`` series showed in the
+web's ``/metrics``. Last, Ctrl-C must stop the tree and the servers it started. Nothing is mocked.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 
+import psutil
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -20,9 +22,9 @@ from tests.conftest import TEST_VAR
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tree():
-    t = ProcessTree(TEST_VAR / "metrics-tree").start()
+    t = ProcessTree(TEST_VAR / "metrics-tree", embedded=True).start()
     try:
         yield t
     finally:
@@ -59,3 +61,15 @@ def test_web_metrics_sum_web_and_worker_children_and_hold_no_flower_series(tree)
     # Counted by a gunicorn worker, whatever the outcome (on a loaded machine the publish may time out).
     assert sum(v for (name, _), v in web.items() if name == "memcache_handoffs_total") >= 1
     assert web[rebuilt] >= 1  # counted by a Celery worker child
+
+
+def test_ctrl_c_stops_the_tree_and_the_servers_it_started(tree):
+    """Last: SIGINT to ``memcache dev run`` stops every Procfile process, then its embedded servers."""
+    servers = tree.server_processes()
+    assert {p.name() for p in servers} == {"redis-server", "postgres"}, servers  # started by dev run
+    pids = [tree.main_process(name).pid for name in tree.processes()] + [p.pid for p in servers]
+    assert tree.stop() in (0, 130)  # 130: the shell's status for a command ended by Ctrl-C
+    alive = [pid for pid in pids if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert not alive, [psutil.Process(pid).cmdline() for pid in alive]
+    assert not tree.server_processes()
+    tree.proc = None  # stopped: the fixture's teardown has nothing left to do
