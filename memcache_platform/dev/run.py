@@ -82,7 +82,7 @@ def banner(env: dict[str, str]) -> str:
     return f"""
 memcache_platform is starting (Mem0 loads in each process: the API answers in ~15 s).
   API      {api}   (GET /readyz, /openapi.json)
-  Flower   {flower}   (user {flower_user!r}, password in var/dev-flower-auth)
+  Flower   {flower}   (user {flower_user!r}; var/dev-flower-auth holds user:password, for curl -u)
   API key  {key}
 Try:
   curl -s -X POST {api}/v1/users/alice/memories \\

@@ -17,9 +17,10 @@ import requests
 
 from config.settings import Settings
 from memcache_platform.dev.servers import RedisServer, free_port
-from memcache_platform.services.registry import UserRegistry
-from memcache_platform.services.sweep import SweepPlanner, SweepService
+from memcache_platform.services.sweep import SweepService
+from memcache_platform.services.sweep_stream import L4Reconciler, StreamingPlanner
 from memcache_platform.tiers.known_users import KnownUsers
+from memcache_platform.tiers.l3_users import L3Users
 from memcache_platform.wiring import Platform
 from tests.conftest import API_KEY
 from tests.support.web import kill_tree, start_gunicorn, wait_until_mem0_ready
@@ -72,9 +73,16 @@ def test_writes_held_by_a_killed_api_process_reach_l3_in_one_sweep(platform, tmp
         own_redis.start()  # empty: no registry, no watermarks, no pending flags
 
         if backend == "hosted":
-            registry = UserRegistry(KnownUsers(side.redis), side.l3, lambda: [])  # no L4 user listing
-            planner = SweepPlanner(
-                registry, side.l3, side.watermarks, max_age_s=side.settings.sweep_max_age_s, l4_stats=None
+            # The planner a hosted deployment builds (wiring.Platform.sweep): the streaming planner with
+            # a membership-only reconciler, here listing nobody, so the dirty marks alone must suffice.
+            users = L3Users(side.l3)
+            reconciler = L4Reconciler(users, interval_s=3600, list_users=lambda: [])
+            planner = StreamingPlanner(
+                users,
+                KnownUsers(side.redis),
+                side.watermarks,
+                max_age_s=side.settings.sweep_max_age_s,
+                reconciler=reconciler,
             )
         else:
             planner = side.sweep.planner

@@ -10,6 +10,10 @@ backend, the session's Redis and L3), so a rebuild or event poll of A sent there
 wrong L4. A's tasks run instead in threads of this process (``InlineTasks``), calling the same
 service methods as ``tasks.follow_mem0_event`` and ``tasks.update_user_favorite_cache``; a test can
 hold them to observe A while its event is pending. B's hand-offs go to the session worker as usual.
+
+Over 400 lines on purpose: one module-scoped chain (two platforms and a proxy) serves every hosted test,
+and the async add, its event, read-your-writes while pending, the second bump and strict mode are
+steps of one story that a reader should see in one place.
 """
 
 from __future__ import annotations
