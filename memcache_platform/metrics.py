@@ -7,6 +7,10 @@ Under gunicorn or Celery prefork, set ``PROMETHEUS_MULTIPROC_DIR`` (``make run``
 from prometheus_client import Counter, Gauge, Histogram
 
 HANDOFFS = Counter("memcache_handoffs_total", "Hand-offs of a rebuild after a write, by outcome", ["outcome"])
+LOST_WATERMARK_REBUILDS = Counter(
+    "memcache_lost_watermark_rebuilds_total",
+    "Rebuilds asked by reads that found a user's watermark lost (Redis restarted empty, flushed)",
+)
 WATERMARK_BUMP_FAILURES = Counter(
     "memcache_watermark_bump_failures_total", "Writes whose watermark bump failed (Redis down)"
 )

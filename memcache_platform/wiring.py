@@ -274,6 +274,7 @@ class Platform:
             lease_ms=s.search_lease_ms,
             wait_ms=s.search_wait_ms,
             pending=self.mem0_event_marks if s.mem0_backend == "hosted" else None,
+            on_watermark_lost=self.handoff.rebuild_lost,
         )
 
     @cached_property
@@ -309,7 +310,8 @@ class Platform:
 
     @cached_property
     def favorites(self) -> FavoritesService:
-        return FavoritesService(self.mem0, self.l3, self.watermarks)
+        heal = self.handoff.rebuild_lost
+        return FavoritesService(self.mem0, self.l3, self.watermarks, on_watermark_lost=heal)
 
 
 @lru_cache(maxsize=1)

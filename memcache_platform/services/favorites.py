@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,17 +47,31 @@ class FavoritesAnswer:
 class FavoritesService:
     """Serves a user's favourites summary."""
 
-    def __init__(self, mem0: Mem0ClientWrapper, l3: L3Store, watermarks: Watermarks) -> None:
+    def __init__(
+        self,
+        mem0: Mem0ClientWrapper,
+        l3: L3Store,
+        watermarks: Watermarks,
+        *,
+        on_watermark_lost: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_watermark_lost(user)``: asks for a rebuild when a read finds the watermark gone."""
         self.mem0 = mem0
         self.l3 = l3
         self.watermarks = watermarks
+        self.on_watermark_lost = on_watermark_lost
 
     def get(self, user_id: str) -> FavoritesAnswer:
         """L3 if built from the user's latest write; otherwise rebuild the answer from L4."""
         try:
-            watermark: int | None = self.watermarks.for_read(user_id)  # a lost one is not 0
+            watermark: int | None
+            watermark, lost = self.watermarks.for_read_noting_loss(user_id)  # a lost one is not 0
         except CacheUnavailable:
-            watermark = None  # cannot prove L3 current: prefer L4
+            watermark, lost = None, False  # cannot prove L3 current: prefer L4
+        if lost and self.on_watermark_lost is not None:
+            # Redis lost it (restarted empty, flushed): from now on the build is a miss until a rebuild
+            # reads the floored watermark, so ask for one rather than wait for a sweep.
+            self.on_watermark_lost(user_id)
         try:
             entry = self.l3.get(user_id)
         except CacheUnavailable as exc:

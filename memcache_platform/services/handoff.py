@@ -95,6 +95,25 @@ class Handoff:
             self.coordinator.unmark_pending(user_id)
         return False
 
+    def rebuild_lost(self, user_id: str) -> None:
+        """A read found the user's watermark gone (Redis restarted empty, flushed): rebuild, unwaited.
+
+        No bump: nothing was written. Readers of the same user coalesce on the pending flag, so a
+        Redis loss costs one rebuild per user read, at once, rather than one at the next sweep. The
+        enqueue runs on the hand-off pool and the read does not wait for it.
+        """
+        if self._first_pending(user_id):
+            metrics.LOST_WATERMARK_REBUILDS.inc()
+            _executor.submit(self._enqueue_or_unmark, user_id)
+
+    def _enqueue_or_unmark(self, user_id: str) -> None:
+        try:
+            self.enqueue(user_id)
+        except Exception as exc:  # noqa: BLE001 - best effort: the next read or the sweep tries again
+            log.warning("rebuild of %s after a lost watermark not queued: %s", user_id, exc)
+            if self.coordinator is not None:
+                self.coordinator.unmark_pending(user_id)
+
     def _register(self, user_id: str) -> None:
         if self.registry is not None:
             with contextlib.suppress(CacheUnavailable):  # the sweep reconciles against L4

@@ -93,6 +93,17 @@ class Watermarks:
         with redis_errors("watermark unreadable"):
             return int(self._read_floored(keys=[self.key(user_id)], args=[now_us()]))
 
+    def for_read_noting_loss(self, user_id: str) -> tuple[int, bool]:
+        """``for_read``, and whether the watermark was missing (this read set it to now).
+
+        The script returns the ``now`` it was given exactly when it set the key; a watermark equal to
+        that microsecond already is as good as lost too (its only cost: one more rebuild).
+        """
+        now = now_us()
+        with redis_errors("watermark unreadable"):
+            value = int(self._read_floored(keys=[self.key(user_id)], args=[now]))
+        return value, value == now
+
     def current(self, user_id: str) -> int:
         """The user's watermark; 0 for a user with no recorded write."""
         with redis_errors("watermark unreadable"):

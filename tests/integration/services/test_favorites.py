@@ -5,7 +5,9 @@ import pytest
 from memcache_platform.dev.servers import free_port
 from memcache_platform.errors import MemoryStoreUnavailable
 from memcache_platform.services.favorites import FavoritesService
+from memcache_platform.tiers.coalescing import RebuildCoordinator
 from memcache_platform.tiers.l3_store import L3Store
+from memcache_platform.tiers.watermark import Watermarks
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +64,35 @@ def test_stale_l3_served_and_marked_when_l4_is_down(platform, user_id, write):
 def test_nothing_cached_and_l4_down_raises(platform, user_id, write):
     with pytest.raises(MemoryStoreUnavailable):
         FavoritesService(DownMem0(), platform.l3, platform.watermarks).get(user_id)
+
+
+def test_a_read_that_finds_the_watermark_lost_asks_for_a_rebuild_once(platform, user_id, write):
+    write(user_id, "My favourite drink is tea")
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
+    platform.redis.delete(Watermarks.key(user_id))  # what a Redis restarted empty does to it
+    asked: list[str] = []
+    service = FavoritesService(
+        platform.mem0, platform.l3, platform.watermarks, on_watermark_lost=asked.append
+    )
+    assert service.get(user_id).tier == "L4"  # the build can no longer be proven current
+    assert asked == [user_id]
+    assert service.get(user_id).tier == "L4"
+    assert asked == [user_id]  # the read floored the watermark: asked once
+
+
+@pytest.mark.parametrize("reader", ["favorites", "search"])
+def test_after_a_lost_watermark_the_first_read_heals_l3_through_the_worker(
+    platform, client, auth, user_id, write, wait_for, celery_worker, reader
+):
+    """The platform's own wiring: one read after the loss, then L3 serves again without a sweep."""
+    write(user_id, "My favourite drink is tea")
+    platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
+    platform.redis.delete(Watermarks.key(user_id))
+    if reader == "favorites":
+        assert client.get(f"/v1/users/{user_id}/favorites", headers=auth).json["tier"] == "L4"
+    else:
+        search = client.get(f"/v1/users/{user_id}/search", query_string={"q": "drink"}, headers=auth)
+        assert search.status_code == 200
+    assert wait_for(lambda: platform.favorites.get(user_id).tier == "L3", timeout=10)
+    # The rebuild goes on warming L2 after it wrote L3: let it end, so no later test counts its lookups.
+    assert wait_for(lambda: not platform.redis.exists(RebuildCoordinator.lock_key(user_id)), timeout=10)

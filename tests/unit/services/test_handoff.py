@@ -168,3 +168,32 @@ def test_redeliver_is_done_only_once_bump_and_enqueue_both_worked():
     assert coordinator.unmarked == ["a"]  # the failed enqueue left no pending flag behind
     assert _handoff(Enqueue(), coordinator=coordinator).redeliver("a") is True
     assert _handoff(Enqueue(fail=True), coordinator=coordinator).redeliver("a") is True  # pending: coalesced
+
+
+def _settled(check, timeout_s: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+    """The lost-watermark rebuild is enqueued on the hand-off pool, unwaited: poll for its effect."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_lost_watermark_asks_for_one_rebuild_without_a_bump():
+    enqueue, coordinator, watermarks = Enqueue(), FakeCoordinator(), FakeWatermarks()
+    handoff = _handoff(enqueue, watermarks=watermarks, coordinator=coordinator)
+    handoff.rebuild_lost("alice")
+    handoff.rebuild_lost("alice")  # a second reader before the rebuild ran: coalesced
+    assert _settled(lambda: enqueue.users == ["alice"])
+    assert watermarks.value == 41  # nothing was written: no bump
+
+
+def test_a_lost_watermark_rebuild_refused_by_the_broker_clears_the_flag_for_the_next_reader():
+    enqueue, coordinator = Enqueue(fail=True), FakeCoordinator()
+    handoff = _handoff(enqueue, coordinator=coordinator)
+    handoff.rebuild_lost("alice")
+    assert _settled(lambda: coordinator.unmarked == ["alice"])
+    assert "alice" not in coordinator.pending
