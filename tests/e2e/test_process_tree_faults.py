@@ -20,7 +20,9 @@ import psutil
 import pytest
 import requests
 
+from config.settings import Settings
 from memcache_platform.dev.process_tree import ProcessTree
+from memcache_platform.tiers.l3_store import L3Store
 from tests.conftest import TEST_VAR
 
 pytestmark = pytest.mark.integration
@@ -204,10 +206,11 @@ def test_hand_offs_lost_with_redis_heal_at_once(tree):
 
     The worker is SIGSTOPped, so the writes' hand-offs wait in Redis (the broker, as under ``make
     run``). Redis is SIGKILLed and restarted empty, losing them, the watermarks and the registry, and
-    the worker continues. Nobody writes again, so only a sweep can heal these two users: one built
-    before, one new (known only to the lost registry). Beat re-installs the lost schedule with the
-    sweep due at once (RedBeat would count it as run at the restart: a whole interval later), and the
-    sweep, finding the registry lost, reads L4 for the new user (else: the hourly reconcile).
+    the worker continues. Nobody writes or reads them again (L3 is read straight from PostgreSQL: a
+    read through the API would itself ask for a rebuild), so only a sweep can heal these two users:
+    one built before, one new (known only to the lost registry). Beat re-installs the lost schedule
+    with the sweep due at once (RedBeat would count it as run at the restart: a whole interval later),
+    and the sweep, finding the registry lost, reads L4 for the new user (else: the hourly reconcile).
     """
     stamp = time.monotonic_ns()
     old, new = f"lost-old-{stamp}", f"lost-new-{stamp}"
@@ -225,15 +228,20 @@ def test_hand_offs_lost_with_redis_heal_at_once(tree):
         for process in stopped:
             process.resume()
     restarted = time.monotonic()
+    l3 = L3Store.from_url(Settings(database_url=tree.pg.url("memcache_tree")).sqlalchemy_url)
 
-    def healed() -> bool:
-        answers = [_favourites(tree, user) for user in (old, new)]
-        return all(tier == "L3" and "medlar pie" in got for tier, got in answers)
+    def in_l3(user: str) -> bool:
+        entry = l3.get(user)
+        return entry is not None and "medlar pie" in entry.summary.favorites.get("general", [])
 
     bound = SWEEP_INTERVAL_S - 5  # the regular sweep would come a whole interval after the restart
-    assert _wait_for(healed, bound), (
-        f"not healed {bound} s after the restart: {[_favourites(tree, u) for u in (old, new)]}\n{_tail(tree)}"
-    )
+    try:
+        healed = _wait_for(lambda: in_l3(old) and in_l3(new), bound)
+        assert healed, (
+            f"not in L3 {bound} s after the restart: {[l3.get(u) for u in (old, new)]}\n{_tail(tree)}"
+        )
+    finally:
+        l3.engine.dispose()
     print(f"\nhealed {time.monotonic() - restarted:.1f} s after the restart")
 
 
