@@ -73,6 +73,28 @@ def serve(app: Any) -> tuple[Any, int]:
     return server, server.server_port
 
 
+class HostedStandIn:
+    """B and the latency proxy in front of it: what a platform with ``mem0_backend=hosted`` calls.
+
+    ``host`` (the proxy) is the ``MEMCACHE_MEM0_HOST`` to give it; B accepts the keys of ``base``.
+    """
+
+    def __init__(self, base: Any, mem0: Any, *, latency_s: float = 0.15) -> None:
+        from memcache_platform.api import create_app
+        from memcache_platform.wiring import Platform
+
+        self.b = Platform(base.model_copy(update={"mem0_compat_async_default": True}), mem0=mem0)
+        self._server, port_b = serve(create_app(self.b.settings, platform=self.b))
+        self.host_b = f"http://127.0.0.1:{port_b}"
+        self.proxy = TcpProxy(("127.0.0.1", port_b), latency_s=latency_s)
+        self.proxy.set_mode("latency")
+        self.host = f"http://127.0.0.1:{self.proxy.port}"
+
+    def close(self) -> None:
+        self.proxy.close()
+        self._server.shutdown()
+
+
 class HostedChain:
     """A → proxy → B, built from one platform's settings and Mem0; ``close()`` stops it."""
 
@@ -93,12 +115,9 @@ class HostedChain:
         from memcache_platform.db.migrate import upgrade
         from memcache_platform.wiring import Platform
 
-        self.b = Platform(base.model_copy(update={"mem0_compat_async_default": True}), mem0=mem0)
-        self._server_b, port_b = serve(create_app(self.b.settings, platform=self.b))
-        self.host_b = f"http://127.0.0.1:{port_b}"
-        self.proxy = TcpProxy(("127.0.0.1", port_b), latency_s=latency_s)
-        self.proxy.set_mode("latency")
-        self.host_proxy = f"http://127.0.0.1:{self.proxy.port}"
+        self.stand_in = HostedStandIn(base, mem0, latency_s=latency_s)
+        self.b, self.host_b, self.proxy = self.stand_in.b, self.stand_in.host_b, self.stand_in.proxy
+        self.host_proxy = self.stand_in.host
         a_settings = base.model_copy(
             update={
                 "mem0_backend": "hosted",
@@ -122,7 +141,6 @@ class HostedChain:
 
     def close(self) -> None:
         self.tasks.close()
-        self.proxy.close()
-        for server in (self._server_a, self._server_b):
-            if server is not None:
-                server.shutdown()
+        self.stand_in.close()
+        if self._server_a is not None:
+            self._server_a.shutdown()
