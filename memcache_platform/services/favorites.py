@@ -68,15 +68,16 @@ class FavoritesService:
             watermark, lost = self.watermarks.for_read_noting_loss(user_id)  # a lost one is not 0
         except CacheUnavailable:
             watermark, lost = None, False  # cannot prove L3 current: prefer L4
-        if lost and self.on_watermark_lost is not None:
-            # Redis lost it (restarted empty, flushed): from now on the build is a miss until a rebuild
-            # reads the floored watermark, so ask for one rather than wait for a sweep.
-            self.on_watermark_lost(user_id)
         try:
             entry = self.l3.get(user_id)
         except CacheUnavailable as exc:
             log.warning("favourites of %s: L3 unavailable (%s), answering from L4", user_id, exc)
             entry = None
+        if lost and entry is not None and self.on_watermark_lost is not None:
+            # Redis lost it (restarted empty, flushed): from now on this build is a miss until a
+            # rebuild reads the floored watermark, so ask for one rather than wait for a sweep. (A
+            # user never built has no build to heal: reading unknown users queues nothing.)
+            self.on_watermark_lost(user_id)
         if entry is not None and watermark is not None and (entry.built_from_watermark or 0) >= watermark:
             return self._answer(user_id, entry, watermark, stale=False)
         try:

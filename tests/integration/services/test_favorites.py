@@ -80,19 +80,24 @@ def test_a_read_that_finds_the_watermark_lost_asks_for_a_rebuild_once(platform, 
     assert asked == [user_id]  # the read floored the watermark: asked once
 
 
-@pytest.mark.parametrize("reader", ["favorites", "search"])
+def test_a_read_of_a_user_never_built_asks_for_nothing(platform, user_id):
+    asked: list[str] = []
+    service = FavoritesService(
+        platform.mem0, platform.l3, platform.watermarks, on_watermark_lost=asked.append
+    )
+    assert service.get(f"{user_id}-unknown").tier == "L4"  # no watermark, and no build to heal
+    assert asked == []
+
+
 def test_after_a_lost_watermark_the_first_read_heals_l3_through_the_worker(
-    platform, client, auth, user_id, write, wait_for, celery_worker, reader
+    platform, client, auth, user_id, write, wait_for, celery_worker
 ):
     """The platform's own wiring: one read after the loss, then L3 serves again without a sweep."""
     write(user_id, "My favourite drink is tea")
     platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     platform.redis.delete(Watermarks.key(user_id))
-    if reader == "favorites":
-        assert client.get(f"/v1/users/{user_id}/favorites", headers=auth).json["tier"] == "L4"
-    else:
-        search = client.get(f"/v1/users/{user_id}/search", query_string={"q": "drink"}, headers=auth)
-        assert search.status_code == 200
-    assert wait_for(lambda: platform.favorites.get(user_id).tier == "L3", timeout=10)
+    path = f"/v1/users/{user_id}/favorites"
+    assert client.get(path, headers=auth).json["tier"] == "L4"
+    assert wait_for(lambda: client.get(path, headers=auth).json["tier"] == "L3", timeout=10)
     # The rebuild goes on warming L2 after it wrote L3: let it end, so no later test counts its lookups.
     assert wait_for(lambda: not platform.redis.exists(RebuildCoordinator.lock_key(user_id)), timeout=10)
