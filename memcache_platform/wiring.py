@@ -274,6 +274,7 @@ class Platform:
             lease_ms=s.search_lease_ms,
             wait_ms=s.search_wait_ms,
             pending=self.mem0_event_marks if s.mem0_backend == "hosted" else None,
+            on_watermark_lost=self.handoff.rebuild_lost,
         )
 
     @cached_property

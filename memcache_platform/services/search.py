@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,12 +62,15 @@ class SearchService:
         lease_ms: int,
         wait_ms: int,
         pending: Mem0Events | None = None,
+        on_watermark_lost: Callable[[str], None] | None = None,
     ) -> None:
         """``pending`` (hosted backend): users with queued adds, whose searches skip L2.
 
         The lookup reads the pending flag in its one round trip; without ``pending`` it is ignored.
+        ``on_watermark_lost(user)`` asks for a rebuild when the lookup found the watermark gone.
         """
         self.mem0 = mem0
+        self.on_watermark_lost = on_watermark_lost
         self.pending = pending
         self.l2 = l2
         self.lookup = L2Lookup(l2, hot)
@@ -84,6 +88,12 @@ class SearchService:
             log.warning("search of %s: Redis unavailable (%s), answering from L4", user_id, exc)
             return self._answer(self._l4(user_id, query, limit, session_id), "L4", None, None, degraded=True)
         view, entry = found.view, found.entry
+        if found.watermark_lost and self.on_watermark_lost is not None:
+            # Redis lost it: the user's L3 build and L2 generation now miss until a rebuild. Whoever
+            # floors the watermark first must ask (a later favourites read finds it present). The
+            # search cannot tell a built user from one never written without reading L3; the latter
+            # costs one rebuild of nobody, once (the floored watermark stays).
+            self.on_watermark_lost(user_id)
         if self.pending is not None and found.pending:
             # Read-your-writes while an add is queued: never an entry from before the write, and no
             # fill from an L4 that lacks it (it would outlive the event under the new watermark).

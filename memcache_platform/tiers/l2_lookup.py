@@ -43,6 +43,7 @@ class Lookup:
     view: UserCacheView
     entry: L2Entry | None
     pending: bool
+    watermark_lost: bool = False  # missing in Redis until this lookup floored it to now
 
 
 class L2Lookup:
@@ -62,8 +63,10 @@ class L2Lookup:
         ]
         # ResultCache.entry_key(user, gen, qhash) split around the generation.
         prefix, suffix = user_key(user_id, "g"), f":q:{qhash}"
+        now = now_us()
         with redis_errors("L2 unavailable"):
-            reply = self._script(keys=keys, args=[now_us(), prefix, suffix, *self.hot.record_args(spec)])
+            reply = self._script(keys=keys, args=[now, prefix, suffix, *self.hot.record_args(spec)])
         watermark, gen, built_from, built_at, pending, raw = reply
         view = UserCacheView.from_reply(watermark, gen, built_from, built_at)
-        return Lookup(view, L2Entry.loads(raw) if raw is not None else None, bool(pending))
+        entry = L2Entry.loads(raw) if raw is not None else None
+        return Lookup(view, entry, bool(pending), watermark_lost=int(watermark) == now)

@@ -89,15 +89,23 @@ def test_a_read_of_a_user_never_built_asks_for_nothing(platform, user_id):
     assert asked == []
 
 
+@pytest.mark.parametrize("reader", ["favorites", "search"])
 def test_after_a_lost_watermark_the_first_read_heals_l3_through_the_worker(
-    platform, client, auth, user_id, write, wait_for, celery_worker
+    platform, client, auth, user_id, write, wait_for, celery_worker, reader
 ):
-    """The platform's own wiring: one read after the loss, then L3 serves again without a sweep."""
+    """The platform's own wiring: one read after the loss, then L3 serves again without a sweep.
+
+    Whichever read floors the watermark first must ask: the favourites reads after it find it present.
+    """
     write(user_id, "My favourite drink is tea")
     platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     platform.redis.delete(Watermarks.key(user_id))
     path = f"/v1/users/{user_id}/favorites"
-    assert client.get(path, headers=auth).json["tier"] == "L4"
+    if reader == "favorites":
+        assert client.get(path, headers=auth).json["tier"] == "L4"
+    else:
+        search = client.get(f"/v1/users/{user_id}/search", query_string={"q": "drink"}, headers=auth)
+        assert search.status_code == 200
     assert wait_for(lambda: client.get(path, headers=auth).json["tier"] == "L3", timeout=10)
     # The rebuild goes on warming L2 after it wrote L3: let it end, so no later test counts its lookups.
     assert wait_for(lambda: not platform.redis.exists(RebuildCoordinator.lock_key(user_id)), timeout=10)
