@@ -127,6 +127,14 @@ class ProactiveCacheService:
                     )
                     if not self._call(lambda: self.coordinator.is_pending(user_id)):
                         break
+                if result.rebuilds and watermark is None and self.coordinator is not None:
+                    # Built while Redis was away: no reader can use a build from an unknown watermark,
+                    # and the pending flag could not be taken, so writes coalesce into this run until
+                    # the flag lapses. Fail, and the task retries with a watermark once Redis answers
+                    # (K1 saw 42 s after a 10 s SIGSTOP without this); the sweep covers the rest.
+                    raise CacheUnavailable(
+                        f"rebuilt {user_id} without Redis: watermark and pending flag unread"
+                    )
             finally:
                 if token:
                     self.coordinator.unlock(user_id, token)

@@ -57,3 +57,27 @@ def test_unknown_user_without_memories_is_not_created(platform, user_id):
     result = platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
     assert result.memories == 0 and result.l3_written is False
     assert platform.l3.get(user_id) is None
+
+
+def test_a_rebuild_while_redis_is_away_fails_so_that_the_task_retries(platform, user_id, write):
+    """Its build has no watermark (no reader can use it) and it could not take the pending flag."""
+    from memcache_platform.dev.servers import free_port
+    from memcache_platform.errors import CacheUnavailable
+    from memcache_platform.services.proactive_cache import ProactiveCacheService
+    from memcache_platform.tiers.coalescing import RebuildCoordinator
+    from memcache_platform.tiers.redis_client import cache_redis
+    from memcache_platform.tiers.watermark import Watermarks
+
+    write(user_id, "I love tea")
+    away = cache_redis(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.2)  # nothing listens there
+    service = ProactiveCacheService(
+        platform.mem0,
+        platform.l3,
+        Watermarks(away),
+        coordinator=RebuildCoordinator(away, lock_ttl_s=30, pending_ttl_s=60),
+    )
+    with pytest.raises(CacheUnavailable, match="without Redis"):
+        service.update_user_favorite_cache(user_id, force=True)
+    # With Redis back (the session's), the retry builds from the user's watermark.
+    result = platform.proactive_cache.update_user_favorite_cache(user_id, force=True)
+    assert (result.outcome, result.built_from_watermark) == ("rebuilt", platform.watermarks.current(user_id))
