@@ -10,7 +10,6 @@ in-process; this module proves it on the arrangement users run. Nothing is mocke
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from memcache_platform.dev.cluster import RedisClusterServers
 from memcache_platform.dev.process_tree import ProcessTree
 from memcache_platform.tiers.watermark import Watermarks
 from tests.conftest import TEST_VAR
+from tests.support.tree import favourites, running, wait_until
 
 pytestmark = pytest.mark.integration
 SWEEP_INTERVAL_S = 20
@@ -46,26 +46,8 @@ def tree(cluster):  # type: ignore[no-untyped-def]
         MEMCACHE_BROKER_URL=t.redis.url.replace("/0", "/1"),  # Celery has no cluster transport
         MEMCACHE_SWEEP_INTERVAL_S=str(SWEEP_INTERVAL_S),
     )
-    t.start()
-    try:
+    with running(t, "last-cluster-tree.log"):
         yield t
-    finally:
-        t.stop()
-        shutil.copy(t.log_path, TEST_VAR.parent / "last-cluster-tree.log")
-
-
-def _favourites(tree: ProcessTree, user: str) -> tuple[str, set[str]]:
-    body = tree.call("GET", f"/v1/users/{user}/favorites").json()
-    return body.get("tier", "?"), set(body.get("favorites", {}).get("general", []))
-
-
-def _wait_for(probe, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while not probe():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.25)
-    return True
 
 
 def test_a_master_killed_and_restarted_empty_under_writes(tree, cluster):
@@ -110,10 +92,10 @@ def test_a_master_killed_and_restarted_empty_under_writes(tree, cluster):
     assert tree.restarts() == before, tree.restarts()  # no process of the tree exited
 
     def converged() -> bool:
-        answers = {u: _favourites(tree, u) for u in users}
+        answers = {u: favourites(tree, u) for u in users}
         return all(tier == "L3" and set(accepted[u]) <= got for u, (tier, got) in answers.items())
 
-    assert _wait_for(converged, SWEEP_INTERVAL_S + 10), {u: _favourites(tree, u) for u in users}
+    assert wait_until(converged, SWEEP_INTERVAL_S + 10), {u: favourites(tree, u) for u in users}
     last = accepted[on_dead[0]][-1]
     answers = [tree.call("GET", f"/v1/users/{on_dead[0]}/search", params={"q": last}).json() for _ in "ab"]
     assert answers[1]["tier"] == "L2", answers[1]

@@ -13,7 +13,6 @@ through a real Redis SIGKILL and restart empty. Nothing is mocked.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import time
 import uuid
@@ -23,6 +22,7 @@ import pytest
 from memcache_platform.dev.hosted_chain import HostedStandIn
 from memcache_platform.dev.process_tree import ProcessTree
 from tests.conftest import API_KEY, TEST_VAR
+from tests.support.tree import favourites, running, wait_until
 
 pytestmark = pytest.mark.integration
 SWEEP_INTERVAL_S = 20
@@ -38,38 +38,18 @@ def stand_in(platform, celery_worker):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def tree(stand_in):  # type: ignore[no-untyped-def]
-    t = ProcessTree(
-        TEST_VAR / "hosted-tree",
-        settings={
-            "MEMCACHE_MEM0_BACKEND": "hosted",
-            "MEMCACHE_MEM0_API_KEY": API_KEY,
-            "MEMCACHE_MEM0_HOST": stand_in.host,
-            "MEMCACHE_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S),
-        },
-    ).start()
-    try:
+    settings = {
+        "MEMCACHE_MEM0_BACKEND": "hosted",
+        "MEMCACHE_MEM0_API_KEY": API_KEY,
+        "MEMCACHE_MEM0_HOST": stand_in.host,
+        "MEMCACHE_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S),
+    }
+    with running(ProcessTree(TEST_VAR / "hosted-tree", settings=settings), "last-hosted-tree.log") as t:
         yield t
-    finally:
-        t.stop()
-        shutil.copy(t.log_path, TEST_VAR.parent / "last-hosted-tree.log")
 
 
 def _user() -> str:
     return f"hosted-tree-{uuid.uuid4().hex[:10]}"
-
-
-def _favourites(tree: ProcessTree, user: str) -> tuple[str, set[str]]:
-    body = tree.call("GET", f"/v1/users/{user}/favorites").json()
-    return body.get("tier", "?"), set(body.get("favorites", {}).get("general", []))
-
-
-def _wait_for(probe, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while not probe():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.25)
-    return True
 
 
 def test_a_hosted_async_add_is_followed_and_reaches_l3_and_l2(tree, stand_in):
@@ -82,7 +62,7 @@ def test_a_hosted_async_add_is_followed_and_reaches_l3_and_l2(tree, stand_in):
     first = tree.call("GET", f"/v1/users/{user}/search", params={"q": "quince pie"}).json()
     assert first["tier"] == "L4"
     # The tree's worker follows the event and rebuilds once it SUCCEEDED.
-    assert _wait_for(lambda: _favourites(tree, user) == ("L3", {"quince pie"}), 30), _favourites(tree, user)
+    assert wait_until(lambda: favourites(tree, user) == ("L3", {"quince pie"}), 30), favourites(tree, user)
     status = tree.call("GET", f"/v1/users/{user}/cache").json()
     assert status["watermark"] == status["built_from"], status
     answers = [tree.call("GET", f"/v1/users/{user}/search", params={"q": "quince pie"}).json() for _ in "ab"]
@@ -111,11 +91,11 @@ def test_hosted_writes_through_a_redis_restart_empty_all_answer_and_converge(tre
     assert tree.restarts() == before, tree.restarts()  # no process of the tree exited
 
     def converged() -> bool:
-        answers = {u: _favourites(tree, u) for u in users}
+        answers = {u: favourites(tree, u) for u in users}
         return all(tier == "L3" and set(accepted[u]) <= got for u, (tier, got) in answers.items())
 
-    assert _wait_for(converged, SWEEP_INTERVAL_S + 10), {u: _favourites(tree, u) for u in users}
+    assert wait_until(converged, SWEEP_INTERVAL_S + 10), {u: favourites(tree, u) for u in users}
     fresh = _user()
     assert tree.write(fresh, "I love durian tart").status_code == 201
     # A hosted add settles through its event (polls of B behind 150 ms each), then the rebuild.
-    assert _wait_for(lambda: _favourites(tree, fresh) == ("L3", {"durian tart"}), 10)
+    assert wait_until(lambda: favourites(tree, fresh) == ("L3", {"durian tart"}), 10)

@@ -8,7 +8,6 @@ web's ``/metrics``. Last, Ctrl-C must stop the tree and the servers it started. 
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import psutil
@@ -18,18 +17,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from memcache_platform.dev.process_tree import ProcessTree
 from tests.conftest import TEST_VAR
+from tests.support.tree import running
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def tree():
-    t = ProcessTree(TEST_VAR / "metrics-tree", embedded=True).start()
-    try:
+    with running(ProcessTree(TEST_VAR / "metrics-tree", embedded=True), "last-metrics-tree.log") as t:
         yield t
-    finally:
-        t.stop()
-        shutil.copy(t.log_path, TEST_VAR.parent / "last-metrics-tree.log")
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

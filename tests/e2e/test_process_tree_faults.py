@@ -9,7 +9,6 @@ processes; writes keep arriving throughout. Nothing is mocked.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import threading
 import time
@@ -24,6 +23,7 @@ from config.settings import Settings
 from memcache_platform.dev.process_tree import ProcessTree
 from memcache_platform.tiers.l3_store import L3Store
 from tests.conftest import TEST_VAR
+from tests.support.tree import favourites, running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -80,16 +80,9 @@ class Writer:
 
 @pytest.fixture(scope="module")
 def tree():
-    t = ProcessTree(
-        TEST_VAR / "tree",
-        settings={"MEMCACHE_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S)},
-    ).start()
-    try:
+    settings = {"MEMCACHE_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S)}
+    with running(ProcessTree(TEST_VAR / "tree", settings=settings), "last-process-tree.log") as t:
         yield t
-    finally:
-        t.stop()
-        # The suite removes its var directory at the end: keep the tree's log for a failed run.
-        shutil.copy(t.log_path, TEST_VAR.parent / "last-process-tree.log")
 
 
 @pytest.fixture
@@ -97,11 +90,6 @@ def writer(tree):
     w = Writer(tree).start()
     yield w
     w.stop()
-
-
-def _favourites(tree: ProcessTree, user: str) -> tuple[str, set[str]]:
-    body = tree.call("GET", f"/v1/users/{user}/favorites").json()
-    return body.get("tier", "?"), set(body.get("favorites", {}).get("general", []))
 
 
 def assert_converged(tree: ProcessTree, writer: Writer, timeout_s: float = CONVERGE_S) -> None:
@@ -116,7 +104,7 @@ def assert_converged(tree: ProcessTree, writer: Writer, timeout_s: float = CONVE
         missing = {}
         for user in USERS:
             expected = set(writer.accepted[user])
-            tier, got = _favourites(tree, user)
+            tier, got = favourites(tree, user)
             if tier != "L3" or not expected <= got:
                 missing[user] = {"tier": tier, "missing": sorted(expected - got)[:5]}
         if not missing:
@@ -139,11 +127,11 @@ def assert_fresh_write_reaches_l3(tree: ProcessTree) -> None:
     assert tree.write(user, "I love durian tart").status_code == 201
     deadline = time.monotonic() + FRESH_WRITE_S
     while time.monotonic() < deadline:
-        tier, got = _favourites(tree, user)
+        tier, got = favourites(tree, user)
         if tier == "L3" and "durian tart" in got:
             return
         time.sleep(0.05)
-    pytest.fail(f"a fresh write was not in L3 within {FRESH_WRITE_S} s: {_favourites(tree, user)}")
+    pytest.fail(f"a fresh write was not in L3 within {FRESH_WRITE_S} s: {favourites(tree, user)}")
 
 
 def assert_nothing_exited(tree: ProcessTree, before: dict[str, int], *, killed: str | None = None) -> None:
@@ -158,15 +146,6 @@ def assert_all_accepted(writer: Writer, since: float, *, allow_503: bool = False
     statuses = writer.statuses(since)
     allowed = {201, 503} if allow_503 else {201}
     assert statuses and set(statuses) <= allowed, statuses
-
-
-def _wait_for(probe, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while not probe():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def _tail(tree: ProcessTree, lines: int = 60) -> str:
@@ -215,7 +194,7 @@ def test_hand_offs_lost_with_redis_heal_at_once(tree):
     stamp = time.monotonic_ns()
     old, new = f"lost-old-{stamp}", f"lost-new-{stamp}"
     assert tree.write(old, "I love quince pie").status_code == 201
-    assert _wait_for(lambda: _favourites(tree, old) == ("L3", {"quince pie"}), 10), _favourites(tree, old)
+    assert wait_until(lambda: favourites(tree, old) == ("L3", {"quince pie"}), 10), favourites(tree, old)
     worker = tree.main_process("worker.1")
     stopped = [worker, *worker.children()]
     for process in stopped:
@@ -236,7 +215,7 @@ def test_hand_offs_lost_with_redis_heal_at_once(tree):
 
     bound = SWEEP_INTERVAL_S - 5  # the regular sweep would come a whole interval after the restart
     try:
-        healed = _wait_for(lambda: in_l3(old) and in_l3(new), bound)
+        healed = wait_until(lambda: in_l3(old) and in_l3(new), bound)
         assert healed, (
             f"not in L3 {bound} s after the restart: {[l3.get(u) for u in (old, new)]}\n{_tail(tree)}"
         )
@@ -300,7 +279,7 @@ def test_sigkill_of_a_worker_child_mid_rebuild(tree, writer):
         assert children, "the Celery worker has no pool children"
         victim = children[0]
         victim.send_signal(signal.SIGKILL)  # the pool replaces it; its task is redelivered
-        back = _wait_for(lambda v=victim: len([c for c in worker.children() if c.pid != v.pid]) == pool, 10)
+        back = wait_until(lambda v=victim: len([c for c in worker.children() if c.pid != v.pid]) == pool, 10)
         assert back, f"the pool was not refilled within 10 s: {worker.children()}"
         time.sleep(2)
     assert worker.is_running()
@@ -339,11 +318,11 @@ def test_sigkill_of_one_web_worker(tree, writer):
         return [c.pid for c in master.children() if c.status() != psutil.STATUS_ZOMBIE]
 
     # Back within 10 s: gunicorn forks the replacement at once (it then builds Mem0 before it accepts).
-    replaced = _wait_for(lambda: len(workers()) == 2 and victim.pid not in workers(), 10)
+    replaced = wait_until(lambda: len(workers()) == 2 and victim.pid not in workers(), 10)
     assert replaced, f"gunicorn did not replace its worker within 10 s: {workers()}"
-    assert _wait_for(tree.ready, 60), "the API did not get ready again"
+    assert wait_until(tree.ready, 60), "the API did not get ready again"
     # Writes flow again (one may have waited for the new worker to build Mem0).
-    assert _wait_for(lambda: sum(writer.statuses(started).values()) >= 12, 60), writer.statuses(started)
+    assert wait_until(lambda: sum(writer.statuses(started).values()) >= 12, 60), writer.statuses(started)
     assert master.is_running()
     assert_nothing_exited(tree, before)
     # Requests on the killed worker's connections may fail; the writer sees no 5xx from the others,
